@@ -1,0 +1,224 @@
+//! The `gleh` command line: `serve` (default), `migrate`, `config`, `gen-secret`, `user …`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::{Config, ConfigErrors},
+    db::{Db, now},
+    logging, password, server, session,
+    users::{self, Created},
+};
+
+#[derive(Parser)]
+#[command(
+    name = "gleh",
+    version,
+    about = "GLEH, the Gammons Landing Educational Hub"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate {
+        /// Apply nothing; exit 1 if any migration is pending.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the effective configuration (secrets redacted).
+    Config,
+    /// Print a new random secret: 32 bytes as 64 hex characters.
+    GenSecret,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (or prompted for).
+    Create {
+        username: String,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password (read from standard input or prompted for); ends all sessions.
+    SetPassword { username: String },
+    /// End every session of an account.
+    RevokeSessions { username: String },
+    /// Delete an account with its sessions, progress and notes.
+    Delete { username: String },
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let _ = dotenvy::dotenv();
+    if let Some(Command::GenSecret) = cli.command {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key[..]);
+        println!("{}", hex::encode(key));
+        return 0;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(ConfigErrors(problems)) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            return 1;
+        }
+    };
+    if let Some(Command::Config) = cli.command {
+        print!("{}", config.describe());
+        return 0;
+    }
+    logging::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None | Some(Command::Serve) => server::serve(config).await.map(|_| 0),
+            Some(Command::Migrate { check }) => migrate(&config, check).await,
+            Some(Command::User(cmd)) => user(&config, cmd).await.map(|_| 0),
+            Some(Command::Config | Command::GenSecret) => Ok(0),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {
+    let db = Db::connect(&config.database_url).await?;
+    let pending = db.pending().await?;
+    if check {
+        if pending.is_empty() {
+            println!("database is up to date");
+            return Ok(0);
+        }
+        for p in &pending {
+            println!("pending: {p}");
+        }
+        return Ok(1);
+    }
+    db.migrate().await?;
+    for p in &pending {
+        println!("applied: {p}");
+    }
+    println!("database is up to date ({} applied)", pending.len());
+    Ok(0)
+}
+
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let pw = if stdin.is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        let again = rpassword::prompt_password("Repeat: ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    Ok(pw)
+}
+
+async fn find(db: &Db, username: &str) -> anyhow::Result<users::User> {
+    users::find_by_name(db, username)
+        .await?
+        .with_context(|| format!("no user named {username:?}"))
+}
+
+async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url).await?;
+    if !db.pending().await?.is_empty() {
+        bail!("the database has pending migrations: run `gleh migrate` first");
+    }
+    match cmd {
+        UserCommand::Create { username, admin } => {
+            if let Some(msg) = users::username_violation(&username) {
+                bail!("{msg}");
+            }
+            let pw = read_password("Password: ")?;
+            if let Some(msg) =
+                password::policy_violation(&pw, &username, config.min_password_length)
+            {
+                bail!("{msg}");
+            }
+            let hash = password::Hasher::new().hash(pw).await?;
+            match users::create(&db, &username, &hash, admin, now()).await? {
+                Created::Id(id) => println!(
+                    "created user {username} (id {id}{})",
+                    if admin { ", admin" } else { "" }
+                ),
+                Created::Taken => bail!("username {username:?} is taken"),
+            }
+        }
+        UserCommand::List => {
+            println!(
+                "{:>6}  {:<24} {:<6} {:<9} created",
+                "id", "username", "admin", "disabled"
+            );
+            for u in users::list(&db).await? {
+                println!(
+                    "{:>6}  {:<24} {:<6} {:<9} {}",
+                    u.id,
+                    u.username,
+                    if u.is_admin { "yes" } else { "no" },
+                    if u.disabled { "yes" } else { "no" },
+                    crate::routes::profile::iso8601(u.created_at)
+                );
+            }
+        }
+        UserCommand::SetPassword { username } => {
+            let u = find(&db, &username).await?;
+            let pw = read_password("New password: ")?;
+            if let Some(msg) =
+                password::policy_violation(&pw, &u.username, config.min_password_length)
+            {
+                bail!("{msg}");
+            }
+            let hash = password::Hasher::new().hash(pw).await?;
+            users::set_password_hash(&db, u.id, &hash).await?;
+            let ended = session::destroy_all_for_user(&db, u.id, None).await?;
+            println!("password set for {}; {ended} session(s) ended", u.username);
+        }
+        UserCommand::RevokeSessions { username } => {
+            let u = find(&db, &username).await?;
+            let ended = session::destroy_all_for_user(&db, u.id, None).await?;
+            println!("{ended} session(s) of {} ended", u.username);
+        }
+        UserCommand::Delete { username } => {
+            let u = find(&db, &username).await?;
+            users::delete(&db, u.id).await?;
+            println!("deleted user {}", u.username);
+        }
+    }
+    Ok(())
+}

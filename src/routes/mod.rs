@@ -1,0 +1,164 @@
+//! The route table, and the small routes that need no module of their own.
+
+pub mod auth;
+pub mod pages;
+pub mod profile;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+
+use crate::{
+    catalog,
+    http::{self, ApiError, ApiResult, guard::MaybeSession, json},
+    state::AppState,
+};
+
+/// Overall time a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_size;
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route(
+            "/register",
+            get(pages::register_page).post(pages::register_submit),
+        )
+        .route("/logout", post(pages::logout_submit))
+        .route("/profile", get(pages::profile).post(pages::profile_submit))
+        .route("/health", get(health))
+        .route("/health/deep", get(health_deep))
+        .route("/csrf-token", get(auth::csrf_token))
+        .route("/api/content", get(content))
+        .route("/api/register", post(auth::api_register))
+        .route("/api/login", post(auth::api_login))
+        .route("/api/logout", post(auth::api_logout))
+        .route("/api/check_session", get(auth::check_session))
+        .route(
+            "/api/profile",
+            get(profile::get_profile).post(profile::post_profile),
+        )
+        .route("/api/profile/change-password", post(auth::change_password))
+        .route("/api/sessions", get(auth::list_sessions))
+        .route(
+            "/api/sessions/{id}",
+            axum::routing::delete(auth::revoke_session),
+        )
+        .route("/static/style.css", get(stylesheet))
+        .route("/static/default-avatar.svg", get(avatar_svg))
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::guard::guard,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), http::frame))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!(event = "panic");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+                .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.").into_response()
+}
+
+async fn health() -> Response {
+    json(StatusCode::OK, json!({"status": "ok"}))
+}
+
+async fn health_deep(State(state): State<AppState>) -> Response {
+    let db_ok = state.db.ping().await;
+    let pending = if db_ok {
+        state.db.pending().await.ok()
+    } else {
+        None
+    };
+    let migrations_ok = pending.as_ref().is_some_and(Vec::is_empty);
+    let healthy = db_ok && migrations_ok;
+    let status = |ok: bool| if ok { "healthy" } else { "unhealthy" };
+    json(
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        json!({
+            "status": status(healthy),
+            "components": {
+                "database": {"status": status(db_ok)},
+                "migrations": {"status": status(migrations_ok), "pending": pending.map(|p| p.len())},
+            }
+        }),
+    )
+}
+
+async fn content(
+    State(state): State<AppState>,
+    MaybeSession(s): MaybeSession,
+) -> ApiResult<Response> {
+    let entries = catalog::list_for_user(&state.db, s.map(|s| s.user.id)).await?;
+    let items: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            json!({
+                "type": "course",
+                "uid": e.course.uid,
+                "title": e.course.title,
+                "path": format!("/course/{}", e.course.uid),
+                "description": e.course.description,
+                "categories": e.course.category_list(),
+                "thumbnail": e.course.thumbnail,
+                "user_progress": e.progress,
+                "user_note": e.note,
+            })
+        })
+        .collect();
+    Ok(json(StatusCode::OK, json!({"content": items})))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/style.css"),
+    )
+}
+
+async fn avatar_svg() -> Response {
+    asset(
+        "image/svg+xml; charset=utf-8",
+        include_str!("../../assets/default-avatar.svg"),
+    )
+}

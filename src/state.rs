@@ -1,0 +1,43 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::{config::Config, db::Db, password::Hasher};
+
+/// Keys derived from `SECRET_KEY` (or a random per-run key in development), one per purpose.
+pub struct Keys {
+    pub csrf: [u8; 32],
+}
+
+impl Keys {
+    pub fn derive(secret: Option<&str>) -> Keys {
+        let secret: Vec<u8> = match secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => {
+                let mut random = [0u8; 32];
+                rand::fill(&mut random[..]);
+                random.to_vec()
+            }
+        };
+        let derive = |label: &[u8]| -> [u8; 32] {
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&secret)
+                .expect("HMAC accepts keys of any length");
+            mac.update(label);
+            mac.finalize().into_bytes().into()
+        };
+        Keys {
+            csrf: derive(b"gleh/csrf/v1"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub hasher: Hasher,
+    pub keys: Arc<Keys>,
+}
