@@ -205,13 +205,12 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 bail!("{msg}");
             }
             let hash = password::Hasher::new().hash(pw).await?;
-            users::set_password_hash(&db, u.id, &hash).await?;
-            let ended = session::destroy_all_for_user(&db, u.id, None).await?;
+            let ended = users::set_password_hash(&db, u.id, &hash).await?;
             println!("password set for {}; {ended} session(s) ended", u.username);
         }
         UserCommand::RevokeSessions { username } => {
             let u = find(&db, &username).await?;
-            let ended = session::destroy_all_for_user(&db, u.id, None).await?;
+            let ended = session::destroy_all_for_user(&db, u.id).await?;
             println!("{ended} session(s) of {} ended", u.username);
         }
         UserCommand::Delete { username } => {

@@ -126,27 +126,12 @@ pub async fn destroy(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Ends every session of a user except, optionally, one. Returns how many ended.
-pub async fn destroy_all_for_user(
-    db: &Db,
-    user_id: i64,
-    except: Option<&[u8]>,
-) -> sqlx::Result<u64> {
-    let res = match except {
-        Some(keep) => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-                .bind(user_id)
-                .bind(keep.to_vec())
-                .execute(&db.pool)
-                .await?
-        }
-        None => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&db.pool)
-                .await?
-        }
-    };
+/// Ends every session of a user. Returns how many ended.
+pub async fn destroy_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
+    let res = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
     Ok(res.rows_affected())
 }
 

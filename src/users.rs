@@ -123,13 +123,22 @@ pub async fn create(
     }
 }
 
-pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> sqlx::Result<bool> {
-    let res = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+/// Sets a new password hash and ends every session of the user, in one transaction.
+/// Returns how many sessions ended.
+pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> sqlx::Result<u64> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(user_id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(res.rows_affected() == 1)
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
 }
 
 pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {

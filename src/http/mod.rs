@@ -172,7 +172,8 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
     if ctx.https {
         set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    if !h.contains_key(header::CACHE_CONTROL) {
+    // Dynamic answers, and any answer that sets or clears a cookie, are never cached.
+    if !h.contains_key(header::CACHE_CONTROL) || h.contains_key(header::SET_COOKIE) {
         set(h, header::CACHE_CONTROL, "no-store");
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {

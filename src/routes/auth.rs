@@ -358,8 +358,7 @@ pub async fn change_password(
         return Err(ApiError::bad_request(msg));
     }
     let hash = state.hasher.hash(new.to_string()).await?;
-    users::set_password_hash(&state.db, user.id, &hash).await?;
-    let ended = session::destroy_all_for_user(&state.db, user.id, None).await?;
+    let ended = users::set_password_hash(&state.db, user.id, &hash).await?;
     let (value, _) = session::create(
         &state.db,
         user.id,

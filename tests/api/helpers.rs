@@ -306,15 +306,14 @@ impl Server {
     pub fn stop(mut self) -> TestDb {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let db = std::mem::replace(
+        std::mem::replace(
             &mut self.db,
             TestDb {
                 url: String::new(),
                 pg_name: None,
                 _dir: tempfile::tempdir().expect("tempdir"),
             },
-        );
-        db
+        )
     }
 
     /// Sends SIGTERM and waits for the exit status.
