@@ -40,6 +40,16 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the course catalog.
+    #[command(subcommand)]
+    Courses(CoursesCommand),
+}
+
+#[derive(Subcommand)]
+enum CoursesCommand {
+    /// Scan DIR: each direct sub-folder holding an MIT OpenCourseWare package (index.html
+    /// and/or data.json) becomes a catalog entry, upserted by uid.
+    Import { dir: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +109,9 @@ pub fn run() -> i32 {
             None | Some(Command::Serve) => server::serve(config).await.map(|_| 0),
             Some(Command::Migrate { check }) => migrate(&config, check).await,
             Some(Command::User(cmd)) => user(&config, cmd).await.map(|_| 0),
+            Some(Command::Courses(CoursesCommand::Import { dir })) => {
+                crate::import::run(&config, &dir).await
+            }
             Some(Command::Config | Command::GenSecret) => Ok(0),
         }
     });

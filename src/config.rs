@@ -69,6 +69,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_dir: Option<PathBuf>,
     pub content_dir: PathBuf,
+    /// Where uploaded files (avatars) are kept; never served as a directory.
+    pub data_dir: PathBuf,
 }
 
 /// A configuration that could not be used, with one human line per problem.
@@ -292,6 +294,7 @@ impl Config {
         let log_dir = var("LOG_DIR").map(PathBuf::from);
         let content_dir =
             PathBuf::from(var("CONTENT_DIR").unwrap_or_else(|| "./content".to_string()));
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".to_string()));
 
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
@@ -315,6 +318,7 @@ impl Config {
             log_format,
             log_dir,
             content_dir,
+            data_dir,
         })
     }
 
@@ -367,6 +371,7 @@ impl Config {
             .unwrap_or_else(|| "<unset: stderr>".to_string());
         line("LOG_DIR", &log_dir);
         line("CONTENT_DIR", &self.content_dir.display());
+        line("DATA_DIR", &self.data_dir.display());
         out
     }
 

@@ -6,6 +6,7 @@ mod config;
 mod csrf;
 mod db;
 mod http;
+mod import;
 mod logging;
 mod password;
 mod ratelimit;

@@ -154,6 +154,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 
     // 2. CSRF, for state-changing methods only.
     let mut req = req;
+    if !matches!(
+        *req.method(),
+        Method::GET
+            | Method::HEAD
+            | Method::OPTIONS
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+    ) {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+            .into_response();
+    }
     if is_unsafe(req.method()) {
         let public_host = config
             .public_url

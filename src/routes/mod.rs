@@ -1,6 +1,9 @@
 //! The route table, and the small routes that need no module of their own.
 
 pub mod auth;
+pub mod avatar;
+pub mod courses;
+pub mod learning;
 pub mod pages;
 pub mod profile;
 
@@ -57,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/static/style.css", get(stylesheet))
         .route("/static/default-avatar.svg", get(avatar_svg))
+        .merge(courses::router())
+        .merge(learning::router())
+        .merge(avatar::router())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
