@@ -40,6 +40,12 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Pre-deployment checks (the seed's §1–§6): PASS / WARN / FAIL lines; exit 1 on any FAIL.
+    Doctor {
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the course catalog.
     #[command(subcommand)]
     Courses(CoursesCommand),
@@ -109,6 +115,7 @@ pub fn run() -> i32 {
             None | Some(Command::Serve) => server::serve(config).await.map(|_| 0),
             Some(Command::Migrate { check }) => migrate(&config, check).await,
             Some(Command::User(cmd)) => user(&config, cmd).await.map(|_| 0),
+            Some(Command::Doctor { json }) => crate::doctor::run(&config, json).await,
             Some(Command::Courses(CoursesCommand::Import { dir })) => {
                 crate::import::run(&config, &dir).await
             }

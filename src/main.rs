@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod csrf;
 mod db;
+mod doctor;
 mod http;
 mod import;
 mod logging;
