@@ -99,7 +99,10 @@ pub fn run() -> i32 {
         print!("{}", config.describe());
         return 0;
     }
-    logging::init(config.log_format);
+    if let Err(e) = logging::init(config.log_format, config.log_dir.as_deref()) {
+        eprintln!("error: cannot write logs to LOG_DIR: {e:#}");
+        return 1;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -56,6 +56,17 @@ pub struct Config {
     pub database_url: String,
     pub bind: String,
     pub public_url: String,
+    /// PEM certificate chain and private key: serve HTTPS on `bind`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain-HTTP listener that answers every request with a 301 to https.
+    pub http_redirect_bind: Option<String>,
+    /// Listener for `/metrics` (Prometheus); off unless set.
+    pub metrics_bind: Option<String>,
+    /// How often the certificate files are checked for changes.
+    pub tls_reload_interval: Duration,
+    /// Time a client has to send a request's headers; also how long an idle HTTP/1.1
+    /// keep-alive connection stays open.
+    pub header_timeout: Duration,
     pub trusted_proxies: Vec<IpNet>,
     pub cookie_secure: bool,
     pub cookie_httponly: bool,
@@ -191,6 +202,27 @@ impl Config {
             ));
         }
 
+        let tls = match (var("TLS_CERT"), var("TLS_KEY")) {
+            (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
+            (None, None) => None,
+            _ => {
+                problems.push("TLS_CERT and TLS_KEY must be set together".to_string());
+                None
+            }
+        };
+        let mut listener = |name: &str| {
+            let v = var(name)?;
+            if v.parse::<SocketAddr>().is_err() {
+                problems.push(format!("{name} must be an address like 0.0.0.0:80 (got {v:?})"));
+            }
+            Some(v)
+        };
+        let http_redirect_bind = listener("HTTP_REDIRECT_BIND");
+        let metrics_bind = listener("METRICS_BIND");
+
+        let tls_reload_interval = parse_num("TLS_RELOAD_INTERVAL", 10u64, &mut problems).max(1);
+        let header_timeout = parse_num("HTTP_HEADER_TIMEOUT", 10u64, &mut problems).max(1);
+
         let trusted_proxies = var("TRUSTED_PROXIES")
             .unwrap_or_else(|| "127.0.0.1/32,::1/128".to_string())
             .split(',')
@@ -305,6 +337,11 @@ impl Config {
             database_url,
             bind,
             public_url,
+            tls,
+            http_redirect_bind,
+            metrics_bind,
+            tls_reload_interval: Duration::from_secs(tls_reload_interval),
+            header_timeout: Duration::from_secs(header_timeout),
             trusted_proxies,
             cookie_secure,
             cookie_httponly,
@@ -351,6 +388,17 @@ impl Config {
         line("SECRET_KEY", &secret);
         line("DATABASE_URL", &redact_url(&self.database_url));
         line("BIND", &self.bind);
+        let (cert, key) = match &self.tls {
+            Some((c, k)) => (c.display().to_string(), k.display().to_string()),
+            None => ("<unset: plain HTTP>".to_string(), "<unset>".to_string()),
+        };
+        line("TLS_CERT", &cert);
+        line("TLS_KEY", &key);
+        let unset = "<unset>".to_string();
+        line("HTTP_REDIRECT_BIND", self.http_redirect_bind.as_ref().unwrap_or(&unset));
+        line("METRICS_BIND", self.metrics_bind.as_ref().unwrap_or(&unset));
+        line("TLS_RELOAD_INTERVAL", &self.tls_reload_interval.as_secs());
+        line("HTTP_HEADER_TIMEOUT", &self.header_timeout.as_secs());
         line("PUBLIC_URL", &self.public_url);
         let proxies: Vec<String> = self.trusted_proxies.iter().map(|n| n.to_string()).collect();
         line("TRUSTED_PROXIES", &proxies.join(","));

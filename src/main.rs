@@ -1,5 +1,6 @@
 //! GLEH, the Gammons Landing Educational Hub: one binary, `gleh`.
 
+mod avatar;
 mod catalog;
 mod cli;
 mod config;
@@ -9,14 +10,18 @@ mod doctor;
 mod http;
 mod import;
 mod logging;
+mod metrics;
 mod password;
 mod ratelimit;
 mod routes;
 mod server;
 mod session;
 mod state;
+mod tls;
 mod users;
 
 fn main() {
+    // One process-wide TLS provider, before anything can ask for one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     std::process::exit(cli::run());
 }

@@ -1,19 +1,34 @@
-//! `gleh serve`: checks, migrations (automatic outside production), the listener, periodic
-//! clean-up, and graceful shutdown on SIGTERM/SIGINT.
+//! `gleh serve`: checks, migrations (automatic outside production), the listeners (HTTP or
+//! direct TLS on `BIND`, the optional HTTP→HTTPS redirect and metrics listeners), periodic
+//! clean-up, systemd readiness, and graceful shutdown on SIGTERM/SIGINT.
+//!
+//! Connection hygiene: request headers must arrive within `HTTP_HEADER_TIMEOUT` (slow
+//! clients are cut off; the same timer closes an idle HTTP/1.1 keep-alive connection),
+//! HTTP/2 connections are pinged and dropped when the peer is gone, a TLS handshake gets
+//! 10 s, and every request is answered within 30 s
+//! (`routes::REQUEST_TIMEOUT`). On SIGTERM the listeners stop accepting and in-flight
+//! requests get up to `DRAIN_TIMEOUT` to finish.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use tokio::net::TcpListener;
+use axum::{Extension, Router, extract::Request, http::StatusCode, response::IntoResponse};
+use axum_server::{Handle, tls_rustls::RustlsConfig};
+use hyper_util::rt::TokioTimer;
 
 use crate::{
     catalog,
     config::{Config, Env},
     db::{Db, now},
+    http::{ApiError, DirectTls},
+    metrics,
     password::Hasher,
     ratelimit, routes, session,
     state::{AppState, Keys},
+    tls,
 };
+
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url).await?;
@@ -26,13 +41,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    for w in config.warnings() {
-        tracing::warn!(event = "config_warning", message = %w);
-    }
-    let state = build_state(config).await?;
-    let config = state.config.clone();
+async fn prepare_database(state: &AppState) -> anyhow::Result<()> {
+    let config = &state.config;
     if config.env == Env::Production {
         let pending = state.db.pending().await?;
         if !pending.is_empty() {
@@ -42,58 +52,184 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 pending.join(", ")
             );
         }
-    } else {
-        let applied = state.db.migrate().await?;
-        if applied > 0 {
-            tracing::info!(event = "migrations_applied", count = applied);
-        }
-        if config.env == Env::Development {
-            let seeded = catalog::seed_if_empty(&state.db, now()).await?;
-            if seeded > 0 {
-                tracing::info!(event = "sample_catalog_seeded", courses = seeded);
-            }
+        return Ok(());
+    }
+    let applied = state.db.migrate().await?;
+    if applied > 0 {
+        tracing::info!(event = "migrations_applied", count = applied);
+    }
+    if config.env == Env::Development {
+        let seeded = catalog::seed_if_empty(&state.db, &config.content_dir, now()).await?;
+        if seeded > 0 {
+            tracing::info!(event = "sample_catalog_seeded", courses = seeded);
         }
     }
+    Ok(())
+}
 
-    let listener = TcpListener::bind(&config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
+/// Applies the connection timeouts to a server's HTTP builder.
+fn tune<A: axum_server::Address, Acc>(server: &mut axum_server::Server<A, Acc>, config: &Config) {
+    let b = server.http_builder();
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout)
+        .keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .max_concurrent_streams(128);
+}
+
+fn bind(addr: &str) -> anyhow::Result<std::net::TcpListener> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Every request to the redirect listener: 301 to the same host, path and query on https.
+fn redirect_app(config: &Config, https_port: u16) -> Router {
+    let public = config
+        .public_url
+        .strip_prefix("https://")
+        .map(str::to_string);
+    Router::new().fallback(move |req: Request| {
+        let public = public.clone();
+        async move {
+            let host = public.or_else(|| {
+                let h = req.headers().get(axum::http::header::HOST)?.to_str().ok()?;
+                let name = match h.rsplit_once(':') {
+                    Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+                    _ => h,
+                };
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b".-[]:".contains(&b)) {
+                    return None;
+                }
+                Some(if https_port == 443 { name.to_string() } else { format!("{name}:{https_port}") })
+            });
+            let Some(host) = host else {
+                return ApiError::bad_request("Missing or invalid Host header.").into_response();
+            };
+            let target = format!(
+                "https://{host}{}",
+                req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+            );
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [
+                    (axum::http::header::LOCATION, target),
+                    (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+                    (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                ],
+            )
+                .into_response()
+        }
+    })
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    for w in config.warnings() {
+        tracing::warn!(event = "config_warning", message = %w);
+    }
+    let metrics_handle = match &config.metrics_bind {
+        Some(_) => Some(metrics::install()?),
+        None => None,
+    };
+    // Load the certificate before anything else, so a bad one stops the start.
+    let tls_config = match &config.tls {
+        Some((cert, key)) => {
+            let server_config = tls::server_config(cert, key)?;
+            metrics::set_certificate_expiry(tls::not_after(cert)?);
+            Some(RustlsConfig::from_config(server_config))
+        }
+        None => None,
+    };
+    let state = build_state(config).await?;
+    prepare_database(&state).await?;
+    let config = state.config.clone();
+
+    let listener = bind(&config.bind)?;
     let addr = listener.local_addr()?;
+    let redirect_listener = match &config.http_redirect_bind {
+        Some(a) => Some(bind(a)?),
+        None => None,
+    };
+    let metrics_addr = match (&config.metrics_bind, metrics_handle) {
+        (Some(bind), Some(handle)) => Some(metrics::serve(bind, handle).await?),
+        _ => None,
+    };
+
+    let handle: Handle<SocketAddr> = Handle::new();
+    let app = routes::router(state.clone());
+    let make = |app: Router| app.into_make_service_with_connect_info::<SocketAddr>();
+    let main = match &tls_config {
+        Some(rc) => {
+            if let Some((cert, key)) = &config.tls {
+                tls::spawn_reloader(rc.clone(), cert.clone(), key.clone(), config.tls_reload_interval);
+            }
+            let mut server = axum_server::from_tcp_rustls(listener, rc.clone())?.handle(handle.clone());
+            tune(&mut server, &config);
+            tokio::spawn(server.serve(make(app.layer(Extension(DirectTls)))))
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tune(&mut server, &config);
+            tokio::spawn(server.serve(make(app)))
+        }
+    };
+    let redirect_addr = match redirect_listener {
+        Some(l) => {
+            let a = l.local_addr()?;
+            let mut server = axum_server::from_tcp(l)?.handle(handle.clone());
+            tune(&mut server, &config);
+            tokio::spawn(server.serve(redirect_app(&config, addr.port()).into_make_service()));
+            Some(a)
+        }
+        None => None,
+    };
+
+    let scheme = if tls_config.is_some() { "https" } else { "http" };
     tracing::info!(
         event = "listening",
         addr = %addr,
-        url = %format!("http://{addr}"),
+        url = %format!("{scheme}://{addr}"),
+        redirect_addr = redirect_addr.map(|a| a.to_string()),
+        metrics_addr = metrics_addr.map(|a| a.to_string()),
         env = config.env.as_str(),
         ready_ms = started.elapsed().as_millis() as u64,
     );
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
-    let janitor = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                let now = now();
-                if let Err(e) = session::purge_expired(&state.db, &state.config, now).await {
-                    tracing::warn!(event = "purge_failed", error = %e);
-                }
-                if let Err(e) = ratelimit::purge(&state.db, now).await {
-                    tracing::warn!(event = "purge_failed", error = %e);
-                }
-            }
-        })
-    };
-
-    let app = routes::router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let janitor = spawn_janitor(state.clone());
+    shutdown_signal().await;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    tracing::info!(event = "shutdown_requested", in_flight_connections = handle.connection_count());
+    handle.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    let _ = main.await;
     janitor.abort();
     tracing::info!(event = "stopped");
     Ok(())
+}
+
+fn spawn_janitor(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = now();
+            if let Err(e) = session::purge_expired(&state.db, &state.config, now).await {
+                tracing::warn!(event = "purge_failed", error = %e);
+            }
+            if let Err(e) = ratelimit::purge(&state.db, now).await {
+                tracing::warn!(event = "purge_failed", error = %e);
+            }
+            if let Ok(n) = session::count_live(&state.db).await {
+                metrics::set_sessions_live(n);
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {
@@ -115,5 +251,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!(event = "shutdown_requested");
 }

@@ -135,6 +135,12 @@ pub async fn destroy_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
     Ok(res.rows_affected())
 }
 
+/// Number of session rows (live until the next purge).
+pub async fn count_live(db: &Db) -> sqlx::Result<i64> {
+    use sqlx::Row as _;
+    sqlx::query("SELECT COUNT(*) FROM sessions").fetch_one(&db.pool).await?.try_get(0)
+}
+
 /// Deletes expired rows; run periodically.
 pub async fn purge_expired(db: &Db, config: &Config, now: i64) -> sqlx::Result<u64> {
     let idle = config.idle_lifetime.as_secs() as i64;

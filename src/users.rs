@@ -177,3 +177,29 @@ pub async fn update_profile(
     .await?;
     Ok(())
 }
+
+/// Sets the user's avatar file name and returns the previous one (`None` when the user no
+/// longer exists). A compare-and-swap, so of two concurrent uploads each sees the name the
+/// other replaced and no file is left behind.
+pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Option<String>> {
+    loop {
+        let Some(row) = sqlx::query("SELECT avatar FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let previous: String = row.try_get(0)?;
+        let swapped = sqlx::query("UPDATE users SET avatar = $1 WHERE id = $2 AND avatar = $3")
+            .bind(avatar)
+            .bind(user_id)
+            .bind(&previous)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+        if swapped == 1 {
+            return Ok(Some(previous));
+        }
+    }
+}

@@ -91,7 +91,8 @@ pub fn cross_origin(headers: &HeaderMap, public_host: &str) -> bool {
     !(host.eq_ignore_ascii_case(req_host) || host.eq_ignore_ascii_case(public_host))
 }
 
-fn csrf_failure(ctx: &Ctx, reason: &str, status: StatusCode, message: &str) -> Response {
+fn csrf_failure(ctx: &Ctx, reason: &'static str, status: StatusCode, message: &str) -> Response {
+    crate::metrics::csrf_failure(reason);
     tracing::warn!(
         event = "csrf_failure",
         request_id = %ctx.request_id,

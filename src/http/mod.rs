@@ -136,6 +136,11 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
             .map(|s| s.chars().take(200).collect())
             .unwrap_or_default(),
     };
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     req.extensions_mut().insert(ctx.clone());
@@ -157,16 +162,11 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
         header::REFERRER_POLICY,
         "strict-origin-when-cross-origin",
     );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
-    );
+    // Course package files set their own (see routes::courses); everything else is same-origin.
+    for name in ["cross-origin-opener-policy", "cross-origin-resource-policy"] {
+        h.entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static("same-origin"));
+    }
     set(
         h,
         HeaderName::from_static("permissions-policy"),
@@ -183,6 +183,7 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
         h.insert(HeaderName::from_static("x-request-id"), v);
     }
     let status = res.status().as_u16();
+    crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
     let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     tracing::info!(
         target: "gleh::access",

@@ -49,6 +49,7 @@ pub async fn limit_ip(state: &AppState, ctx: &Ctx, endpoint: &str) -> ApiResult<
     if let Some(retry) =
         ratelimit::hit_ip(&state.db, ctx.ip, state.config.auth_rate_limit, now()).await?
     {
+        crate::metrics::rate_limit_hit("ip");
         tracing::warn!(
             event = "rate_limit_exceeded",
             request_id = %ctx.request_id,
@@ -89,6 +90,7 @@ pub async fn login(
     let key = users::username_key(username);
     let now = now();
     if let Some(retry) = ratelimit::account_locked(&state.db, &key, now).await? {
+        crate::metrics::rate_limit_hit("account");
         tracing::warn!(
             event = "rate_limit_exceeded",
             request_id = %ctx.request_id,
@@ -116,6 +118,7 @@ pub async fn login(
         Some(u) if verified => u,
         _ => {
             ratelimit::record_failure(&state.db, &key, now).await?;
+            crate::metrics::login(false);
             tracing::warn!(
                 event = "login_failure",
                 request_id = %ctx.request_id,
@@ -127,6 +130,7 @@ pub async fn login(
         }
     };
     ratelimit::clear_failures(&state.db, &key).await?;
+    crate::metrics::login(true);
     if let Some(old) = previous {
         session::destroy(&state.db, &old.id_hash).await?;
     }

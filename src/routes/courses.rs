@@ -1,9 +1,350 @@
 //! Course pages (`/course/{uid}`) and course package files (`/courses/{*path}`).
+//!
+//! Package files come from `$CONTENT_DIR/courses`. A request path is accepted only when every
+//! segment is an ordinary name (no `.`/`..`/hidden segment, no encoded `/` or `\`, no
+//! backslash, colon or control character), and the file it names — after every symlink is
+//! resolved — is a regular file inside that folder. Directories are never listed. Files get
+//! their MIME type, `ETag`, `Last-Modified` (with 304s) and range support from tower-http's
+//! `ServeFile`, and `Cache-Control: public, max-age=3600`.
+//!
+//! Package HTML (and other document types that can run script: XHTML, SVG, XML) is
+//! third-party content, so it is served with `Content-Security-Policy: sandbox` without
+//! `allow-same-origin`: its scripts run in an opaque origin and can neither read this site's
+//! pages (`/csrf-token`, the APIs) nor send the viewer's cookies with a same-site request.
+//! Because that opaque origin is cross-origin to everything, package files carry
+//! `Cross-Origin-Resource-Policy: cross-origin` (so the package's own images, scripts and
+//! styles load) and `Cross-Origin-Opener-Policy: unsafe-none` (so its `target=_blank` links
+//! open: a sandboxed popup may not navigate to a COOP document).
 
-use axum::Router;
+use std::path::{Path as FsPath, PathBuf};
 
-use crate::state::AppState;
+use askama::Template;
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, Request, State, rejection::PathRejection},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header},
+    response::Response,
+    routing::get,
+};
+use tower::ServiceExt as _;
+use tower_http::services::ServeFile;
+
+use super::{auth, learning, pages};
+use crate::{
+    catalog::{self, encode_path},
+    http::{ApiError, Ctx, guard::MaybeSession, html},
+    state::AppState,
+};
+
+/// The policy for package documents. `'self'` still names this server inside the sandbox
+/// (CSP matches it against the document's URL), so a package's own files load; nothing
+/// from elsewhere does.
+pub const PACKAGE_CSP: &str = "sandbox allow-scripts allow-popups allow-forms; \
+default-src 'self' 'unsafe-inline' data: blob:; \
+script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; \
+connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; \
+base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+const FILE_CACHE: &str = "public, max-age=3600";
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/course/{uid}", get(course_page))
+        .route("/courses/{*path}", get(course_file))
+}
+
+// ---------------------------------------------------------------------------------------
+// /course/{uid}
+
+struct StatusOption {
+    name: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "course.html")]
+struct CoursePage {
+    user: Option<String>,
+    csrf_token: String,
+    title: String,
+    course_number: String,
+    when: String,
+    level: String,
+    instructor: String,
+    department: String,
+    description: String,
+    categories: Vec<String>,
+    resources: Vec<String>,
+    thumbnail: String,
+    license: String,
+    launch: String,
+    /// The uid, percent-encoded for use in this page's URLs.
+    uid_path: String,
+    /// `/course/<uid>`, encoded for the login link's `next` parameter.
+    login_next: String,
+    logged_in: bool,
+    status: String,
+    statuses: Vec<StatusOption>,
+    note: String,
+    max_note: usize,
+}
+
+pub async fn course_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+    headers: HeaderMap,
+    uri: Uri,
+    uid: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path(uid)) = uid else {
+        return Ok(pages::not_found(headers, uri).await);
+    };
+    if uid.len() > 255 {
+        return Ok(pages::not_found(headers, uri).await);
+    }
+    let Some((course_id, c)) = catalog::find_by_uid(&state.db, &uid).await? else {
+        return Ok(pages::not_found(headers, uri).await);
+    };
+    let (status, note) = match &s {
+        Some(s) => catalog::user_course_state(&state.db, s.user.id, course_id).await?,
+        None => ("Not Started".to_string(), String::new()),
+    };
+    let page = CoursePage {
+        user: s.as_ref().map(|s| s.user.username.clone()),
+        csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+        when: format!("{} {}", c.term, c.year).trim().to_string(),
+        categories: c.category_list(),
+        resources: c.resource_types(),
+        thumbnail: c.thumbnail_url(),
+        license: c.license_link().unwrap_or_default().to_string(),
+        launch: c.launch_url().unwrap_or_default(),
+        uid_path: encode_path(&c.uid),
+        login_next: encode_path(&format!("/course/{}", encode_path(&c.uid))),
+        logged_in: s.is_some(),
+        statuses: learning::STATUSES
+            .iter()
+            .map(|&name| StatusOption {
+                name,
+                selected: name == status,
+            })
+            .collect(),
+        status,
+        note,
+        max_note: learning::MAX_NOTE_CHARS,
+        title: c.title,
+        course_number: c.course_number,
+        level: c.level,
+        instructor: c.instructor,
+        department: c.department,
+        description: c.description,
+    };
+    match page.render() {
+        Ok(body) => Ok(html(StatusCode::OK, body)),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// /courses/{*path}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes one path segment; `None` for a bad escape or invalid UTF-8.
+fn decode_segment(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = hex_value(*bytes.get(i + 1)?)?;
+            let lo = hex_value(*bytes.get(i + 2)?)?;
+            out.push(hi * 16 + lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The relative file path a raw (still percent-encoded) request path names, when it is
+/// made only of ordinary segments.
+pub fn safe_relative(raw: &str) -> Option<PathBuf> {
+    let lower = raw.to_ascii_lowercase();
+    if raw.is_empty() || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00") {
+        return None;
+    }
+    let mut out = PathBuf::new();
+    for seg in raw.split('/') {
+        let seg = decode_segment(seg)?;
+        if seg.is_empty()
+            || seg.starts_with('.')
+            || seg.contains(['/', '\\', ':'])
+            || seg.chars().any(char::is_control)
+        {
+            return None;
+        }
+        out.push(seg);
+    }
+    Some(out)
+}
+
+/// The canonical path of the regular file `rel` names inside `root`, if there is one.
+async fn resolve(root: &FsPath, rel: &FsPath) -> Option<PathBuf> {
+    let root = tokio::fs::canonicalize(root).await.ok()?;
+    let file = tokio::fs::canonicalize(root.join(rel)).await.ok()?;
+    if !file.starts_with(&root) {
+        tracing::warn!(event = "course_file_outside_root", path = %rel.display());
+        return None;
+    }
+    let meta = tokio::fs::metadata(&file).await.ok()?;
+    meta.is_file().then_some(file)
+}
+
+/// Document types a browser may run script in when navigated to.
+fn is_document(path: &FsPath, content_type: Option<&str>) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let by_ext = matches!(
+        ext.as_str(),
+        "html" | "htm" | "shtml" | "xhtml" | "xht" | "svg" | "svgz" | "xml" | "xsl" | "xslt"
+    );
+    let by_type = content_type
+        .map(|t| {
+            let t = t
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            t == "text/html" || t.ends_with("/xml") || t.ends_with("+xml")
+        })
+        .unwrap_or(false);
+    by_ext || by_type
+}
+
+fn is_text(content_type: &str) -> bool {
+    let t = content_type.to_ascii_lowercase();
+    t.starts_with("text/")
+        || t.starts_with("application/javascript")
+        || t.starts_with("application/json")
+        || t.ends_with("+xml")
+        || t.ends_with("/xml")
+}
+
+pub async fn course_file(State(state): State<AppState>, req: Request) -> Response {
+    let raw = req.uri().path().strip_prefix("/courses/").unwrap_or("");
+    let root = state.config.content_dir.join("courses");
+    let file = match safe_relative(raw) {
+        Some(rel) => resolve(&root, &rel).await,
+        None => None,
+    };
+    let Some(file) = file else {
+        let (parts, _) = req.into_parts();
+        return pages::not_found(parts.headers, parts.uri).await;
+    };
+    let res = match ServeFile::new(&file).oneshot(req).await {
+        Ok(res) => res.map(Body::new),
+        Err(never) => match never {},
+    };
+    let (mut parts, body) = res.into_parts();
+    if !(parts.status.is_success() || parts.status == StatusCode::NOT_MODIFIED) {
+        // e.g. 416 for an unsatisfiable range; other errors keep the defaults.
+        return Response::from_parts(parts, body);
+    }
+    let h = &mut parts.headers;
+    let content_type = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    if let Some(t) = &content_type
+        && is_text(t)
+        && !t.to_ascii_lowercase().contains("charset")
+        && let Ok(v) = HeaderValue::from_str(&format!("{t}; charset=utf-8"))
+    {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if is_document(&file, content_type.as_deref()) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PACKAGE_CSP),
+        );
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("unsafe-none"),
+    );
+    Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths() {
+        let ok = |p: &str| safe_relative(p).map(|p| p.display().to_string());
+        assert_eq!(
+            ok("gl-101/index.html").as_deref(),
+            Some("gl-101/index.html")
+        );
+        assert_eq!(
+            ok("My%20Course/a%2Bb.txt").as_deref(),
+            Some("My Course/a+b.txt")
+        );
+        for bad in [
+            "",
+            "..",
+            "../etc/passwd",
+            "gl-101/../../etc/passwd",
+            "%2e%2e/etc/passwd",
+            "%2E%2E/%2E%2E/etc/passwd",
+            "..%2f..%2fetc/passwd",
+            "gl-101%2findex.html",
+            "gl-101%5cindex.html",
+            "..\\..\\etc\\passwd",
+            "gl-101\\index.html",
+            "/etc/passwd",
+            "%2fetc/passwd",
+            "gl-101//index.html",
+            "gl-101/",
+            "./gl-101/index.html",
+            "gl-101/.hidden",
+            "c:/windows/win.ini",
+            "gl-101/index.html%00.png",
+            "gl-101/%ff.html",
+            "gl-101/%zz",
+            "gl-101/%2",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn documents() {
+        assert!(is_document(FsPath::new("a/index.HTML"), None));
+        assert!(is_document(FsPath::new("a/x.svg"), None));
+        assert!(is_document(FsPath::new("a/x"), Some("text/html")));
+        assert!(!is_document(FsPath::new("a/x.png"), Some("image/png")));
+        assert!(!is_document(FsPath::new("a/x.mp4"), Some("video/mp4")));
+    }
 }

@@ -132,7 +132,7 @@ async fn content(
                 "path": format!("/course/{}", e.course.uid),
                 "description": e.course.description,
                 "categories": e.course.category_list(),
-                "thumbnail": e.course.thumbnail,
+                "thumbnail": e.course.thumbnail_url(),
                 "user_progress": e.progress,
                 "user_note": e.note,
             })

@@ -45,6 +45,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 pub struct CourseCard {
+    pub uid: String,
     pub course_number: String,
     pub term: String,
     pub year: String,
@@ -99,6 +100,7 @@ pub async fn index(
                 .any(|f| f.to_lowercase().contains(&needle))
         })
         .map(|e| CourseCard {
+            uid: catalog::encode_path(&e.course.uid),
             categories: e.course.category_list(),
             course_number: e.course.course_number,
             term: e.course.term,

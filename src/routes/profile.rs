@@ -22,7 +22,8 @@ pub fn iso8601(ts: i64) -> String {
 async fn course_lists(db: &Db, user_id: i64) -> sqlx::Result<(Vec<Value>, Vec<Value>, Vec<Value>)> {
     let rows = sqlx::query(
         "SELECT c.uid, c.title, c.thumbnail, p.status FROM course_progress p \
-         JOIN courses c ON c.id = p.course_id WHERE p.user_id = $1 ORDER BY p.updated_at DESC",
+         JOIN courses c ON c.id = p.course_id WHERE p.user_id = $1 \
+         ORDER BY p.updated_at DESC, c.id",
     )
     .bind(user_id)
     .fetch_all(&db.pool)
@@ -32,15 +33,16 @@ async fn course_lists(db: &Db, user_id: i64) -> sqlx::Result<(Vec<Value>, Vec<Va
         let status: String = r.try_get(3)?;
         let entry = json!({"uid": r.try_get::<String, _>(0)?, "title": r.try_get::<String, _>(1)?,
                            "thumbnail": r.try_get::<String, _>(2)?, "status": status});
-        if status == "Completed" {
-            completed.push(entry)
-        } else {
-            in_progress.push(entry)
+        // Unlike the original, a course set back to "Not Started" is in neither list.
+        match status.as_str() {
+            "Completed" => completed.push(entry),
+            "Not Started" => {}
+            _ => in_progress.push(entry),
         }
     }
     let notes = sqlx::query(
         "SELECT c.uid, c.title, n.content FROM course_notes n JOIN courses c ON c.id = n.course_id \
-         WHERE n.user_id = $1 AND n.content <> '' ORDER BY n.updated_at DESC",
+         WHERE n.user_id = $1 AND n.content <> '' ORDER BY n.updated_at DESC, c.id",
     )
     .bind(user_id)
     .fetch_all(&db.pool)
@@ -62,11 +64,13 @@ async fn course_lists(db: &Db, user_id: i64) -> sqlx::Result<(Vec<Value>, Vec<Va
     Ok((in_progress, completed, notes))
 }
 
+/// `/avatars/<name>` for an uploaded avatar; the default picture otherwise (also for names
+/// this server did not generate, such as the original's `default_avatar.png`).
 pub fn avatar_url(user: &User) -> String {
-    if user.avatar.is_empty() {
-        "/static/default-avatar.svg".to_string()
-    } else {
+    if crate::avatar::is_stored_name(&user.avatar) {
         format!("/avatars/{}", user.avatar)
+    } else {
+        crate::routes::avatar::DEFAULT_AVATAR.to_string()
     }
 }
 
@@ -89,6 +93,16 @@ pub async fn get_profile(State(state): State<AppState>, Authed(s): Authed) -> Ap
 }
 
 /// Validated profile fields; `None` leaves a field unchanged.
+///
+/// - `about_me`: at most 2000 characters; line breaks and tabs allowed, other control
+///   characters not.
+/// - `gender`: the UI offers `male`, `female`, `non-binary` or nothing, but any text of at
+///   most 32 characters without control characters is accepted, so people can describe
+///   themselves (the original stored anything; its column was 32 wide).
+/// - `pronouns`: the UI offers `he/him`, `she/her`, `they/them` or a custom value; the same
+///   rule as `gender`.
+///
+/// Values of another JSON type than string are a 400 (`JsonObject::opt_str`).
 pub struct ProfileUpdate<'a> {
     pub about_me: Option<&'a str>,
     pub gender: Option<&'a str>,
@@ -165,6 +179,34 @@ pub async fn post_profile(
 
 #[cfg(test)]
 mod tests {
+    use super::ProfileUpdate;
+
+    fn check(about_me: Option<&str>, gender: Option<&str>, pronouns: Option<&str>) -> bool {
+        ProfileUpdate {
+            about_me,
+            gender,
+            pronouns,
+        }
+        .validate()
+        .is_ok()
+    }
+
+    #[test]
+    fn profile_rules() {
+        assert!(check(None, None, None));
+        assert!(check(Some(""), Some(""), Some("")));
+        assert!(check(Some(&"é".repeat(2000)), Some("non-binary"), Some("they/them")));
+        assert!(check(Some("two\r\nlines\tand a tab"), None, None));
+        assert!(check(None, Some("genderfluid"), Some("xe/xem")));
+        assert!(check(None, Some(&"g".repeat(32)), Some(&"p".repeat(32))));
+        assert!(!check(Some(&"a".repeat(2001)), None, None));
+        assert!(!check(None, Some(&"g".repeat(33)), None));
+        assert!(!check(None, None, Some(&"p".repeat(33))));
+        assert!(!check(Some("nul\0"), None, None));
+        assert!(!check(None, Some("male\n"), None));
+        assert!(!check(None, None, Some("he/\x1bhim")));
+    }
+
     #[test]
     fn iso_dates() {
         assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");

@@ -146,6 +146,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub addr: String,
+    /// The server's `listening` log event (addr, url, redirect_addr, metrics_addr, ready_ms).
+    pub listening: Value,
     logs: Arc<Mutex<Vec<String>>>,
     pub env: Vec<(String, String)>,
     pub db: TestDb,
@@ -164,6 +166,11 @@ const SCRUB: &[&str] = &[
     "HTTP_REDIRECT_BIND",
     "TRUSTED_PROXIES",
     "SESSION_COOKIE_SECURE",
+    "DATA_DIR",
+    "METRICS_BIND",
+    "TLS_RELOAD_INTERVAL",
+    "HTTP_HEADER_TIMEOUT",
+    "NOTIFY_SOCKET",
     "SESSION_COOKIE_HTTPONLY",
     "SESSION_COOKIE_SAMESITE",
     "SESSION_COOKIE_NAME",
@@ -263,7 +270,7 @@ impl Server {
             .expect("spawn gleh serve");
         let stderr = child.stderr.take().expect("stderr");
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel::<Option<String>>();
+        let (tx, rx) = std::sync::mpsc::channel::<Option<Value>>();
         {
             let logs = logs.clone();
             std::thread::spawn(move || {
@@ -271,7 +278,7 @@ impl Server {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                     if !sent && line.contains("\"event\":\"listening\"") {
                         let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                        let _ = tx.send(v["addr"].as_str().map(String::from));
+                        let _ = tx.send(Some(v));
                         sent = true;
                     }
                     logs.lock().expect("logs lock").push(line);
@@ -281,7 +288,7 @@ impl Server {
                 }
             });
         }
-        let addr = rx
+        let listening = rx
             .recv_timeout(Duration::from_secs(30))
             .ok()
             .flatten()
@@ -292,10 +299,12 @@ impl Server {
                     logs.lock().map(|l| l.join("\n")).unwrap_or_default()
                 )
             });
+        let addr = listening["addr"].as_str().unwrap_or_default().to_string();
         Server {
             child,
-            base: format!("http://{addr}"),
+            base: listening["url"].as_str().unwrap_or_default().to_string(),
             addr,
+            listening,
             logs,
             env: all,
             db,
@@ -316,8 +325,22 @@ impl Server {
         )
     }
 
+    /// The child's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("wait")
+    }
+
+    /// Sends SIGTERM (again) and waits for the process to exit.
+    pub fn terminate_wait(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -377,6 +400,11 @@ impl Server {
     pub fn client(&self) -> Client {
         Client::new(&self.base)
     }
+
+    /// A client for a direct-TLS server whose certificate is `root_pem` (self-signed or CA).
+    pub fn tls_client(&self, root_pem: &str) -> Client {
+        Client::with_root(&self.base, root_pem)
+    }
 }
 
 impl Drop for Server {
@@ -397,6 +425,9 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub version: reqwest::Version,
+    /// The server's leaf certificate (DER) on TLS connections.
+    pub peer_cert: Option<Vec<u8>>,
 }
 
 impl Resp {
@@ -454,6 +485,10 @@ impl Req<'_> {
         self
     }
     pub async fn send(self) -> Resp {
+        self.try_send().await.expect("request failed")
+    }
+    /// Like `send`, but a connection or TLS failure is returned, not a panic.
+    pub async fn try_send(self) -> Result<Resp, reqwest::Error> {
         let mut b = self.builder;
         if self.send_cookies && !self.client.cookies.is_empty() {
             let c: Vec<String> = self
@@ -464,8 +499,14 @@ impl Req<'_> {
                 .collect();
             b = b.header("cookie", c.join("; "));
         }
-        let res = b.send().await.expect("request failed");
+        let res = b.send().await?;
         let status = res.status();
+        let version = res.version();
+        let peer_cert = res
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|i| i.peer_certificate())
+            .map(|c| c.to_vec());
         let headers = res.headers().clone();
         let body = res.text().await.expect("body");
         for sc in headers
@@ -485,16 +526,37 @@ impl Req<'_> {
                 }
             }
         }
-        Resp {
+        Ok(Resp {
             status,
             headers,
             body,
-        }
+            version,
+            peer_cert,
+        })
     }
 }
 
 impl Client {
+    /// A client that trusts `root_pem` for https:// bases.
+    pub fn with_root(base: &str, root_pem: &str) -> Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("gleh-tests/1")
+                .add_root_certificate(
+                    reqwest::Certificate::from_pem(root_pem.as_bytes()).expect("root certificate"),
+                )
+                .tls_info(true)
+                .build()
+                .expect("client"),
+            cookies: HashMap::new(),
+        }
+    }
+
     pub fn new(base: &str) -> Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Client {
             base: base.to_string(),
             http: reqwest::Client::builder()
