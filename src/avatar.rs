@@ -333,7 +333,10 @@ mod tests {
         );
         let mut truncated = png(64, 64);
         truncated.truncate(50);
-        assert_eq!(process(&truncated, Kind::Png).unwrap_err(), Invalid::Corrupt);
+        assert_eq!(
+            process(&truncated, Kind::Png).unwrap_err(),
+            Invalid::Corrupt
+        );
     }
 
     #[test]
@@ -342,7 +345,10 @@ mod tests {
         bytes.extend_from_slice(b"<?php echo 'polyglot'; ?>");
         let out = process(&bytes, Kind::Png).unwrap();
         assert_eq!((out.ext, out.width, out.height), ("png", 20, 10));
-        assert!(out.bytes.ends_with(&[0xAE, 0x42, 0x60, 0x82]), "ends with IEND");
+        assert!(
+            out.bytes.ends_with(&[0xAE, 0x42, 0x60, 0x82]),
+            "ends with IEND"
+        );
         let out = process(&jpeg(16, 8), Kind::Jpeg).unwrap();
         assert_eq!((out.ext, out.width, out.height), ("jpg", 16, 8));
         assert!(out.bytes.starts_with(&[0xFF, 0xD8]));

@@ -99,7 +99,12 @@ pub fn run() -> i32 {
         print!("{}", config.describe());
         return 0;
     }
-    if let Err(e) = logging::init(config.log_format, config.log_dir.as_deref()) {
+    // doctor checks LOG_DIR itself (and must not create files there): it logs to stderr only.
+    let log_dir = match cli.command {
+        Some(Command::Doctor { .. }) => None,
+        _ => config.log_dir.as_deref(),
+    };
+    if let Err(e) = logging::init(config.log_format, log_dir) {
         eprintln!("error: cannot write logs to LOG_DIR: {e:#}");
         return 1;
     }

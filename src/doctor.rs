@@ -6,8 +6,10 @@
 //! `{"checks": [{"id", "status", "message"}], "summary": {"pass", "warn", "fail"}}` instead
 //! (`status` is `pass`, `warn` or `fail`; `message` is the text after the id).
 //!
-//! Doctor only reads: it never creates the database, the log directory or any other file,
-//! except a probe file in `LOG_DIR` that it deletes at once. It never prints the secret key.
+//! Doctor only looks: it never creates the database (a missing SQLite file is a FAIL) or the
+//! log directory, and writes nothing but a probe file in `LOG_DIR` (or, when that does not
+//! exist yet, in its parent) that it deletes at once — and sqlx's migration table, if a
+//! reachable database lacks it, as `gleh migrate --check` does. It never prints the secret key.
 //!
 //! Choices the checklist leaves open:
 //! - certificate lifetime: FAIL when any certificate in `TLS_CERT` expires within 30 days (the
@@ -664,7 +666,7 @@ fn check_tls(r: &mut Report) {
         "tls.files",
         FILES,
         format!(
-            "{} certificate(s) in {}, a {:?} key in {}",
+            "{} certificate(s) in {}, the {:?} private key in {}",
             parsed.len(),
             loaded.cert_path,
             signing_key.algorithm(),
@@ -856,8 +858,18 @@ fn check_expiry(parsed: &[X509Certificate<'_>], r: &mut Report) {
     }
 }
 
-/// One DER TLV (low tag numbers, definite lengths): (tag, content, whole TLV, rest).
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// One DER TLV, and what follows it.
+#[derive(Debug, PartialEq)]
+struct Tlv<'a> {
+    tag: u8,
+    content: &'a [u8],
+    /// Tag, length and content.
+    whole: &'a [u8],
+    rest: &'a [u8],
+}
+
+/// Reads one DER TLV (low tag numbers, definite lengths).
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let tag = *input.first()?;
     let first = *input.get(1)? as usize;
     let (len, header) = if first < 0x80 {
@@ -875,52 +887,62 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
     };
     let end = header.checked_add(len)?;
     let whole = input.get(..end)?;
-    Some((tag, &whole[header..], whole, &input[end..]))
+    Some(Tlv {
+        tag,
+        content: &whole[header..],
+        whole,
+        rest: &input[end..],
+    })
 }
 
 /// The parts of a signed certificate: (to-be-signed TLV, signature AlgorithmIdentifier content,
 /// signature bytes).
 fn signed_parts(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let (_, outer, _, _) = tlv(der)?;
-    let (_, _, tbs, rest) = tlv(outer)?;
-    let (_, alg, _, rest) = tlv(rest)?;
-    let (tag, bits, _, _) = tlv(rest)?;
-    if tag != 0x03 || bits.first() != Some(&0) {
+    let tbs = tlv(tlv(der)?.content)?;
+    let alg = tlv(tbs.rest)?;
+    let sig = tlv(alg.rest)?;
+    if sig.tag != 0x03 || sig.content.first() != Some(&0) {
         return None;
     }
-    Some((tbs, alg, &bits[1..]))
+    Some((tbs.whole, alg.content, &sig.content[1..]))
 }
 
 /// Does `signer_spki` (a SubjectPublicKeyInfo's content, without its SEQUENCE header) verify
-/// the signature on `der`? `None` when no supported algorithm applies.
+/// the signature on `der`? `None` when the key's or the signature's algorithm is not supported.
 fn signature_ok(der: &[u8], signer_spki: &[u8]) -> Option<bool> {
     let Some((tbs, sig_alg, sig)) = signed_parts(der) else {
         return Some(false);
     };
-    let (_, key_alg, _, rest) = tlv(signer_spki)?;
-    let (tag, bits, _, _) = tlv(rest)?;
-    if tag != 0x03 || bits.first() != Some(&0) {
+    let alg = tlv(signer_spki)?;
+    let key_alg = alg.content;
+    let bits = tlv(alg.rest)?;
+    if bits.tag != 0x03 || bits.content.first() != Some(&0) {
         return Some(false);
     }
-    let public_key = &bits[1..];
+    let public_key = &bits.content[1..];
     let provider = rustls::crypto::ring::default_provider();
-    let mut known = false;
+    let (mut key_known, mut sig_known) = (false, false);
     for alg in provider.signature_verification_algorithms.all {
-        if alg.public_key_alg_id().as_ref() == key_alg && alg.signature_alg_id().as_ref() == sig_alg
-        {
-            known = true;
-            if alg.verify_signature(public_key, tbs, sig).is_ok() {
-                return Some(true);
-            }
+        let key_match = alg.public_key_alg_id().as_ref() == key_alg;
+        let sig_match = alg.signature_alg_id().as_ref() == sig_alg;
+        key_known |= key_match;
+        sig_known |= sig_match;
+        if key_match && sig_match && alg.verify_signature(public_key, tbs, sig).is_ok() {
+            return Some(true);
         }
     }
-    if known { Some(false) } else { None }
+    // Both known but not verified (a wrong key, or a key of another type): a mismatch.
+    if key_known && sig_known {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The content of a DER SEQUENCE (a Name or SubjectPublicKeyInfo without its header), the form
 /// webpki-roots stores.
 fn inner(der: &[u8]) -> &[u8] {
-    tlv(der).map(|(_, c, _, _)| c).unwrap_or(der)
+    tlv(der).map(|t| t.content).unwrap_or(der)
 }
 
 fn check_chain(ders: &[CertificateDer<'_>], parsed: &[X509Certificate<'_>], r: &mut Report) {
@@ -1207,7 +1229,7 @@ fn check_public_url(r: &mut Report) {
             "not set: set it to the public https:// origin (origin checks, redirects)",
         ),
         Some(u) if u.trim().to_ascii_lowercase().starts_with("https://") => {
-            r.pass("url.https", WHAT, u.trim().to_string())
+            r.pass("url.https", WHAT, u.trim())
         }
         Some(u) => r.fail(
             "url.https",
@@ -1255,6 +1277,19 @@ fn parse_df(text: &str) -> Option<u64> {
     })
 }
 
+/// Creates and deletes a probe file in `dir`.
+fn probe_dir(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".gleh-doctor-probe-{}", std::process::id()));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    let written = file.write_all(b"probe\n");
+    drop(file);
+    let removed = fs::remove_file(&probe);
+    written.and(removed)
+}
+
 fn check_logs(config: &Config, r: &mut Report) {
     const WHAT: &str = "LOG_DIR writable";
     let Some(dir) = &config.log_dir else {
@@ -1265,8 +1300,37 @@ fn check_logs(config: &Config, r: &mut Report) {
         );
         return;
     };
+    // The directory whose file system holds the logs (LOG_DIR, or where it will be made).
+    let mut space_dir = dir.clone();
     match fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
+        Ok(m) if m.is_dir() => {
+            if let Err(e) = probe_dir(dir) {
+                r.fail(
+                    "logs.writable",
+                    WHAT,
+                    format!("cannot create a file in {}: {e}", dir.display()),
+                );
+                return;
+            }
+            for name in ["app.log", "access.log"] {
+                let path = dir.join(name);
+                if path.exists()
+                    && let Err(e) = fs::OpenOptions::new().append(true).open(&path)
+                {
+                    r.fail(
+                        "logs.writable",
+                        WHAT,
+                        format!("{} exists but cannot be appended to: {e}", path.display()),
+                    );
+                    return;
+                }
+            }
+            r.pass(
+                "logs.writable",
+                WHAT,
+                format!("{} accepts new files", dir.display()),
+            );
+        }
         Ok(_) => {
             r.fail(
                 "logs.writable",
@@ -1274,6 +1338,55 @@ fn check_logs(config: &Config, r: &mut Report) {
                 format!("{} is not a directory", dir.display()),
             );
             return;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // `gleh serve` creates LOG_DIR (as systemd's LogsDirectory= does); doctor does not.
+            let Some(parent) = dir
+                .ancestors()
+                .skip(1)
+                .find(|a| !a.as_os_str().is_empty() && fs::metadata(a).is_ok())
+                .map(Path::to_path_buf)
+            else {
+                r.fail(
+                    "logs.writable",
+                    WHAT,
+                    format!("{} cannot be created: no parent exists", dir.display()),
+                );
+                return;
+            };
+            if !parent.is_dir() {
+                r.fail(
+                    "logs.writable",
+                    WHAT,
+                    format!(
+                        "{} cannot be created: {} is not a directory",
+                        dir.display(),
+                        parent.display()
+                    ),
+                );
+                return;
+            }
+            match probe_dir(&parent) {
+                Ok(()) => r.pass(
+                    "logs.writable",
+                    WHAT,
+                    format!(
+                        "{} does not exist yet; gleh creates it at start ({} is writable)",
+                        dir.display(),
+                        parent.display()
+                    ),
+                ),
+                Err(_) => r.warn(
+                    "logs.writable",
+                    WHAT,
+                    format!(
+                        "{} does not exist and this user cannot create it in {}: create it, owned by the service's user (systemd's LogsDirectory= does)",
+                        dir.display(),
+                        parent.display()
+                    ),
+                ),
+            }
+            space_dir = parent;
         }
         Err(e) => {
             r.fail(
@@ -1287,39 +1400,7 @@ fn check_logs(config: &Config, r: &mut Report) {
             return;
         }
     }
-    let probe = dir.join(format!(".gleh-doctor-probe-{}", std::process::id()));
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .and_then(|mut f| f.write_all(b"probe\n"));
-    let _ = fs::remove_file(&probe);
-    if let Err(e) = written {
-        r.fail(
-            "logs.writable",
-            WHAT,
-            format!("cannot create a file in {}: {e}", dir.display()),
-        );
-        return;
-    }
-    for name in ["app.log", "access.log"] {
-        let path = dir.join(name);
-        if path.exists()
-            && let Err(e) = fs::OpenOptions::new().append(true).open(&path)
-        {
-            r.fail(
-                "logs.writable",
-                WHAT,
-                format!("{} exists but cannot be appended to: {e}", path.display()),
-            );
-            return;
-        }
-    }
-    r.pass(
-        "logs.writable",
-        WHAT,
-        format!("{} accepts new files", dir.display()),
-    );
+    let dir = &space_dir;
 
     const SPACE: &str = "LOG_DIR free space";
     let gb = |b: u64| b as f64 / 1e9;
@@ -1538,17 +1619,98 @@ mod tests {
     #[test]
     fn der_tlv_reads_short_and_long_lengths() {
         let short = [0x30, 0x02, 0x05, 0x00, 0xff];
-        let (tag, content, whole, rest) = tlv(&short).unwrap();
         assert_eq!(
-            (tag, content, whole, rest),
-            (0x30, &[5u8, 0][..], &short[..4], &[0xffu8][..])
+            tlv(&short),
+            Some(Tlv {
+                tag: 0x30,
+                content: &[5, 0],
+                whole: &short[..4],
+                rest: &[0xff],
+            })
         );
         let mut long = vec![0x04, 0x81, 0x80];
         long.extend([7u8; 0x80]);
-        let (_, content, _, rest) = tlv(&long).unwrap();
-        assert_eq!(content.len(), 0x80);
-        assert!(rest.is_empty());
+        let t = tlv(&long).expect("tlv");
+        assert_eq!(t.content.len(), 0x80);
+        assert!(t.rest.is_empty());
         assert!(tlv(&[0x04, 0x05, 1]).is_none());
+    }
+
+    /// Amazon Root CA 1, one of the Mozilla roots in webpki-roots (RSA, sha256WithRSAEncryption).
+    const AMAZON_ROOT_CA_1: &str = "-----BEGIN CERTIFICATE-----
+MIIDQTCCAimgAwIBAgITBmyfz5m/jAo54vB4ikPmljZbyjANBgkqhkiG9w0BAQsF
+ADA5MQswCQYDVQQGEwJVUzEPMA0GA1UEChMGQW1hem9uMRkwFwYDVQQDExBBbWF6
+b24gUm9vdCBDQSAxMB4XDTE1MDUyNjAwMDAwMFoXDTM4MDExNzAwMDAwMFowOTEL
+MAkGA1UEBhMCVVMxDzANBgNVBAoTBkFtYXpvbjEZMBcGA1UEAxMQQW1hem9uIFJv
+b3QgQ0EgMTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBALJ4gHHKeNXj
+ca9HgFB0fW7Y14h29Jlo91ghYPl0hAEvrAIthtOgQ3pOsqTQNroBvo3bSMgHFzZM
+9O6II8c+6zf1tRn4SWiw3te5djgdYZ6k/oI2peVKVuRF4fn9tBb6dNqcmzU5L/qw
+IFAGbHrQgLKm+a/sRxmPUDgH3KKHOVj4utWp+UhnMJbulHheb4mjUcAwhmahRWa6
+VOujw5H5SNz/0egwLX0tdHA114gk957EWW67c4cX8jJGKLhD+rcdqsq08p8kDi1L
+93FcXmn/6pUCyziKrlA4b9v7LWIbxcceVOF34GfID5yHI9Y/QCB/IIDEgEw+OyQm
+jgSubJrIqg0CAwEAAaNCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMC
+AYYwHQYDVR0OBBYEFIQYzIU07LwMlJQuCFmcx7IQTgoIMA0GCSqGSIb3DQEBCwUA
+A4IBAQCY8jdaQZChGsV2USggNiMOruYou6r4lK5IpDB/G/wkjUu0yKGX9rbxenDI
+U5PMCCjjmCXPI6T53iHTfIUJrU6adTrCC2qJeHZERxhlbI1Bjjt/msv0tadQ1wUs
+N+gDS63pYaACbvXy8MWy7Vu33PqUXHeeE6V/Uq2V8viTO96LXFvKWlJbYK8U90vv
+o/ufQJVtMVT8QtPHRh8jrdkPSHCa2XV4cdFyQzR1bldZwgJcJmApzyMZFo6IQ6XU
+5MsI+yMRQ+hDKXJioaldXgjUkK642M4UwtBV8ob2xJNDd2ZhwLnoQdeXeGADbkpy
+rqXRfboQnoZsG4q5WTP468SQvvG5
+-----END CERTIFICATE-----
+";
+
+    fn chain_verdict(ders: &[CertificateDer<'static>]) -> Check {
+        let parsed: Vec<_> = ders
+            .iter()
+            .map(|d| X509Certificate::from_der(d).expect("parse").1)
+            .collect();
+        let mut r = Report::default();
+        check_chain(ders, &parsed, &mut r);
+        r.checks.pop().expect("one verdict")
+    }
+
+    #[test]
+    fn a_mozilla_root_is_recognised_and_its_rsa_signature_verifies() {
+        let der = CertificateDer::from_pem_slice(AMAZON_ROOT_CA_1.as_bytes()).expect("pem");
+        let (_, root) = X509Certificate::from_der(&der).expect("parse");
+        assert_eq!(signature_ok(&der, inner(root.public_key().raw)), Some(true));
+        // A tampered signature does not verify.
+        let mut bad = der.to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(
+            signature_ok(&bad, inner(root.public_key().raw)),
+            Some(false)
+        );
+
+        let c = chain_verdict(&[der]);
+        assert_eq!(c.status, Status::Pass, "{}", c.message);
+        assert!(c.message.contains("publicly trusted root"), "{}", c.message);
+    }
+
+    #[test]
+    fn a_certificate_naming_a_mozilla_root_must_be_signed_by_it() {
+        use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, Issuer, KeyPair};
+        let printable = |s: &str| DnValue::PrintableString(s.try_into().expect("printable"));
+        // An impostor CA with exactly the Amazon root's name, and a leaf it signs.
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, printable("US"));
+        dn.push(DnType::OrganizationName, printable("Amazon"));
+        dn.push(DnType::CommonName, printable("Amazon Root CA 1"));
+        ca.distinguished_name = dn;
+        let issuer = Issuer::new(ca, KeyPair::generate().expect("key"));
+        let leaf = CertificateParams::new(vec!["platform.test".to_string()])
+            .expect("params")
+            .signed_by(&KeyPair::generate().expect("key"), &issuer)
+            .expect("leaf");
+        let c = chain_verdict(&[leaf.der().clone()]);
+        assert_eq!(c.status, Status::Fail, "{}", c.message);
+        assert!(
+            c.message.contains("does not verify with that root's key"),
+            "{}",
+            c.message
+        );
     }
 
     #[test]

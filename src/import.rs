@@ -58,7 +58,7 @@ pub struct Package {
 /// What the scan made of one direct sub-folder.
 #[derive(Debug)]
 pub enum Found {
-    Package(Package),
+    Package(Box<Package>),
     /// A package that could not be read safely: not imported.
     Skipped {
         folder: String,
@@ -233,7 +233,7 @@ pub fn scan(dir: &Path) -> io::Result<Vec<Found>> {
             continue;
         }
         match read_folder(&root, &entry.path(), name) {
-            Ok(Some(p)) => found.push(Found::Package(p)),
+            Ok(Some(p)) => found.push(Found::Package(Box::new(p))),
             Ok(None) => {}
             Err(FolderError::NotPackage) => found.push(Found::Ignored { folder }),
             Err(FolderError::Bad(reason)) => found.push(skip(reason)),

@@ -33,6 +33,8 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig
         .with_single_cert(chain, key)
         .context("the TLS key does not match the certificate, or is unsupported")?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // The server picks, strongest first (ASVS 12.1.2; testssl.sh flags client order).
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 

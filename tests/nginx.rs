@@ -303,6 +303,19 @@ fn curl(curl: &Path, dir: &Path, args: &[&str]) -> Curl {
     }
 }
 
+/// Is there an established TCP connection from PROXY_IP to gleh's port (Linux
+/// /proc/net/tcp: addresses as little-endian hex, ports as big-endian hex, state 01)?
+fn idle_upstream_connection(upstream: u16) -> bool {
+    let proxy: std::net::Ipv4Addr = PROXY_IP.parse().expect("proxy ip");
+    let local = format!("{:08X}:", u32::from_le_bytes(proxy.octets()));
+    let remote = format!("0100007F:{upstream:04X}");
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 3 && f[1].starts_with(&local) && f[2] == remote && f[3] == "01"
+    })
+}
+
 /// `openssl s_client` handshake with the given extra options; true when it succeeds.
 fn handshake(openssl: &Path, port: u16, opts: &[&str]) -> (bool, String) {
     let out = Command::new(openssl)
@@ -398,6 +411,11 @@ async fn seed_checks_pass_through_nginx_with_deploy_conf() {
     assert_eq!(
         (r.status, r.json()),
         (200, serde_json::json!({"status": "ok"}))
+    );
+    // Upstream keepalive: after the answer, nginx keeps its connection to gleh open.
+    assert!(
+        idle_upstream_connection(upstream),
+        "no kept-alive connection from nginx ({PROXY_IP}) to gleh (port {upstream})"
     );
 
     // §11 Test 1: log in over https; the session cookie is Secure (and HttpOnly, Lax, Path=/,
@@ -573,6 +591,8 @@ async fn seed_checks_pass_through_nginx_with_deploy_conf() {
             v["ip"], CLIENT_IP,
             "request logged with the wrong address: {v}"
         );
+        // §16: no 500s behind the proxy.
+        assert!(v["status"].as_u64().is_some_and(|s| s < 500), "{v}");
     }
     assert!(
         requests.iter().any(|v| v["path"] == "/forged-xff"),

@@ -139,10 +139,10 @@ async fn certificate_reload() {
     loop {
         let mut fresh = Client::with_root(&s.base, &pem_b);
         let r = fresh.req(reqwest::Method::GET, "/health");
-        if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(2), r.try_send()).await {
-            if r.peer_cert.as_ref().is_some_and(|c| c != &before) {
-                break;
-            }
+        if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(2), r.try_send()).await
+            && r.peer_cert.as_ref().is_some_and(|c| c != &before)
+        {
+            break;
         }
         assert!(Instant::now() < deadline, "new certificate not served after a file change");
         tokio::time::sleep(Duration::from_millis(300)).await;

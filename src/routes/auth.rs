@@ -387,3 +387,43 @@ pub async fn change_password(
     );
     Ok(res.into_response())
 }
+
+/// `DELETE /api/account {password}`: the user deletes their own account (sessions,
+/// progress and notes go with it). Requires the session, the CSRF token and the password.
+pub async fn delete_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authed(s): Authed,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let password = body.opt_str("password")?.unwrap_or_default();
+    if password.is_empty() {
+        return Err(ApiError::bad_request("Password is required."));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::unauthorized("Password is incorrect."));
+    }
+    let Some(user) = users::find_by_id(&state.db, s.user.id).await? else {
+        return Err(ApiError::unauthorized("Authentication required."));
+    };
+    if !state
+        .hasher
+        .verify(password.to_string(), user.password_hash.clone())
+        .await?
+    {
+        tracing::warn!(event = "account_delete_failed", request_id = %ctx.request_id, user_id = user.id, ip = %ctx.ip);
+        return Err(ApiError::unauthorized("Password is incorrect."));
+    }
+    users::delete(&state.db, user.id).await?;
+    tracing::info!(
+        event = "account_deleted",
+        request_id = %ctx.request_id,
+        user_id = user.id,
+        username = %user.username,
+        ip = %ctx.ip,
+    );
+    Ok(with_logout_headers(
+        &state,
+        json(StatusCode::OK, json!({"message": "Account deleted."})),
+    ))
+}

@@ -9,12 +9,14 @@
 //!
 //! Package HTML (and other document types that can run script: XHTML, SVG, XML) is
 //! third-party content, so it is served with `Content-Security-Policy: sandbox` without
-//! `allow-same-origin`: its scripts run in an opaque origin and can neither read this site's
-//! pages (`/csrf-token`, the APIs) nor send the viewer's cookies with a same-site request.
+//! `allow-same-origin`: its scripts run in an opaque origin, so they cannot read this site's
+//! answers (`/csrf-token`, the APIs: no CORS), and their state-changing requests arrive
+//! marked cross-site and are refused by the CSRF guard.
 //! Because that opaque origin is cross-origin to everything, package files carry
 //! `Cross-Origin-Resource-Policy: cross-origin` (so the package's own images, scripts and
 //! styles load) and `Cross-Origin-Opener-Policy: unsafe-none` (so its `target=_blank` links
-//! open: a sandboxed popup may not navigate to a COOP document).
+//! open: a sandboxed popup may not navigate to a COOP document). PDFs get a policy of their
+//! own that lets the browser's PDF viewer work; other files keep the site-wide policy.
 
 use std::path::{Path as FsPath, PathBuf};
 
@@ -38,14 +40,41 @@ use crate::{
 };
 
 /// The policy for package documents. `'self'` still names this server inside the sandbox
-/// (CSP matches it against the document's URL), so a package's own files load; nothing
-/// from elsewhere does.
+/// (CSP matches it against the document's URL, not its opaque origin), so a package's own
+/// files load; nothing from elsewhere does. `package_csp` also names `PUBLIC_URL`'s origin
+/// next to `'self'`, for browsers that resolve `'self'` against the opaque origin.
 pub const PACKAGE_CSP: &str = "sandbox allow-scripts allow-popups allow-forms; \
 default-src 'self' 'unsafe-inline' data: blob:; \
 script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; \
 connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; \
 base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// `PACKAGE_CSP` with the public origin (scheme, host and port of `PUBLIC_URL`) beside
+/// every `'self'`, when that origin is a plain `http(s)://host[:port]`.
+pub fn package_csp(public_url: &str) -> String {
+    let origin = public_url
+        .split_once("://")
+        .map(|(scheme, rest)| (scheme, rest.split('/').next().unwrap_or("")))
+        .filter(|(scheme, host)| {
+            matches!(*scheme, "http" | "https")
+                && !host.is_empty()
+                && host.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .map(|(scheme, host)| format!("{scheme}://{host}"));
+    match origin {
+        Some(o) => PACKAGE_CSP.replace("'self'", &format!("'self' {o}")),
+        None => PACKAGE_CSP.to_string(),
+    }
+}
+
+/// The policy for PDFs: Chrome renders a PDF through an internal `<embed>` that
+/// `object-src 'none'` blocks (crbug.com/271452), and a sandboxed PDF is not rendered at
+/// all; PDF script runs in the viewer's own sandbox, never with this origin's DOM.
+pub const PDF_CSP: &str = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; \
+img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const FILE_CACHE: &str = "public, max-age=3600";
 
@@ -237,6 +266,12 @@ fn is_document(path: &FsPath, content_type: Option<&str>) -> bool {
     by_ext || by_type
 }
 
+fn is_pdf(path: &FsPath) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+}
+
 fn is_text(content_type: &str) -> bool {
     let t = content_type.to_ascii_lowercase();
     t.starts_with("text/")
@@ -279,9 +314,13 @@ pub async fn course_file(State(state): State<AppState>, req: Request) -> Respons
         h.insert(header::CONTENT_TYPE, v);
     }
     if is_document(&file, content_type.as_deref()) {
+        let csp = HeaderValue::from_str(&package_csp(&state.config.public_url))
+            .unwrap_or(HeaderValue::from_static(PACKAGE_CSP));
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    } else if is_pdf(&file) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PACKAGE_CSP),
+            HeaderValue::from_static(PDF_CSP),
         );
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
@@ -336,6 +375,22 @@ mod tests {
             "gl-101/%2",
         ] {
             assert_eq!(ok(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn package_policy_names_the_public_origin() {
+        let csp = package_csp("https://platform.edu/some/path");
+        assert!(csp.starts_with("sandbox allow-scripts allow-popups allow-forms;"));
+        assert!(csp.contains("default-src 'self' https://platform.edu 'unsafe-inline'"));
+        assert!(csp.contains("img-src 'self' https://platform.edu data:"));
+        assert!(!csp.contains("allow-same-origin"));
+        assert_eq!(
+            package_csp("http://127.0.0.1:8000"),
+            PACKAGE_CSP.replace("'self'", "'self' http://127.0.0.1:8000")
+        );
+        for odd in ["https://a.example;script-src *", "ftp://x", "https://", "x"] {
+            assert_eq!(package_csp(odd), PACKAGE_CSP, "{odd}");
         }
     }
 

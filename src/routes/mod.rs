@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/profile/change-password", post(auth::change_password))
         .route("/api/sessions", get(auth::list_sessions))
+        .route("/api/account", axum::routing::delete(auth::delete_account))
         .route(
             "/api/sessions/{id}",
             axum::routing::delete(auth::revoke_session),
@@ -99,8 +100,19 @@ async fn health_deep(State(state): State<AppState>) -> Response {
         None
     };
     let migrations_ok = pending.as_ref().is_some_and(Vec::is_empty);
-    let healthy = db_ok && migrations_ok;
     let status = |ok: bool| if ok { "healthy" } else { "unhealthy" };
+    // Days left on the served certificate: unhealthy when expired or unreadable.
+    let (tls_ok, tls) = match &state.config.tls {
+        None => (true, json!({"status": "healthy", "mode": "plain HTTP (TLS terminated by a proxy)"})),
+        Some((cert, _)) => match crate::tls::not_after(cert) {
+            Ok(t) => {
+                let days = (t - crate::db::now()) / 86_400;
+                (days >= 0, json!({"status": status(days >= 0), "days_left": days}))
+            }
+            Err(_) => (false, json!({"status": "unhealthy", "error": "certificate unreadable"})),
+        },
+    };
+    let healthy = db_ok && migrations_ok && tls_ok;
     json(
         if healthy {
             StatusCode::OK
@@ -112,6 +124,7 @@ async fn health_deep(State(state): State<AppState>) -> Response {
             "components": {
                 "database": {"status": status(db_ok)},
                 "migrations": {"status": status(migrations_ok), "pending": pending.map(|p| p.len())},
+                "tls_certificate": tls,
             }
         }),
     )

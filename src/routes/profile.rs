@@ -195,7 +195,11 @@ mod tests {
     fn profile_rules() {
         assert!(check(None, None, None));
         assert!(check(Some(""), Some(""), Some("")));
-        assert!(check(Some(&"é".repeat(2000)), Some("non-binary"), Some("they/them")));
+        assert!(check(
+            Some(&"é".repeat(2000)),
+            Some("non-binary"),
+            Some("they/them")
+        ));
         assert!(check(Some("two\r\nlines\tand a tab"), None, None));
         assert!(check(None, Some("genderfluid"), Some("xe/xem")));
         assert!(check(None, Some(&"g".repeat(32)), Some(&"p".repeat(32))));

@@ -1,0 +1,269 @@
+//! The checks `verify` reports, in the seed's section order, and how they are printed: one
+//! line `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)` each, then a summary line; or
+//! one JSON document with `--json`.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        }
+    }
+    fn colour(self) -> &'static str {
+        match self {
+            Status::Pass => "\x1b[32m",
+            Status::Warn => "\x1b[33m",
+            Status::Fail => "\x1b[1;31m",
+            Status::Skip => "\x1b[2m",
+        }
+    }
+}
+
+/// Every check: (section, id, what it asserts), in the order they are printed.
+pub const CHECKS: &[(&str, &str, &str)] = &[
+    ("§10", "health.head", "HEAD / answers 200"),
+    ("§10", "health.content", "GET /api/content answers 200 with JSON"),
+    ("§10", "health.status", "GET /health answers 200 with a status"),
+    ("TLS", "tls.protocol", "TLS 1.2 or 1.3 is negotiated"),
+    ("TLS", "tls.legacy-1.0", "TLS 1.0 is refused"),
+    ("TLS", "tls.legacy-1.1", "TLS 1.1 is refused"),
+    ("TLS", "tls.chain", "the certificate chain is valid for the host"),
+    ("TLS", "tls.expiry", "the certificate has at least 30 days left"),
+    ("§11", "https.redirect", "a login POST over plain HTTP is redirected to https"),
+    ("§11", "cookie.secure", "the session cookie is Secure"),
+    ("§11", "cookie.httponly", "the session cookie is HttpOnly"),
+    ("§11", "cookie.samesite", "the session cookie is SameSite=Lax or Strict"),
+    ("§11", "cookie.path", "the session cookie has Path=/"),
+    ("§11", "cookie.domain", "the session cookie has no Domain"),
+    ("§11", "cookie.prefix", "the session cookie's name has the __Host- prefix"),
+    ("§11", "https.hsts", "Strict-Transport-Security max-age is at least 31536000"),
+    ("§14", "auth.register", "a throwaway user registers (201)"),
+    ("§14", "auth.login", "login answers 200 with a session cookie"),
+    ("§14", "auth.session", "check_session says authenticated"),
+    ("§14", "auth.profile", "GET /profile answers 200 when logged in"),
+    ("§13", "csrf.token", "GET /csrf-token gives a token"),
+    ("§13", "csrf.valid", "a profile update with the token succeeds"),
+    ("§13", "csrf.invalid", "a profile update with an invalid token is refused"),
+    ("§13", "csrf.missing", "a profile update without a token is refused"),
+    ("§13", "csrf.cross-site", "a profile update with Sec-Fetch-Site: cross-site is refused"),
+    ("logout", "logout.status", "logout answers 200"),
+    ("logout", "logout.profile", "GET /profile after logout is 401 or a redirect"),
+    ("logout", "logout.replay", "the cookie captured before logout no longer authenticates"),
+    ("§12", "session.timeout", "an idle session is rejected after --session-timeout"),
+    ("§15", "load.content", "load test on GET /api/content"),
+    ("hygiene", "headers.csp", "Content-Security-Policy sets default-src, frame-ancestors, object-src and base-uri"),
+    ("hygiene", "headers.nosniff", "X-Content-Type-Options is nosniff"),
+    ("hygiene", "headers.referrer", "Referrer-Policy is set"),
+    ("hygiene", "headers.coop", "Cross-Origin-Opener-Policy is set"),
+    ("hygiene", "leak.errors", "error responses show no stack trace or version banner"),
+    ("hygiene", "leak.server", "no Server or X-Powered-By header names a version"),
+    ("hygiene", "body.limit", "a 6 MiB request body is refused with 413"),
+    ("cleanup", "cleanup.account", "the throwaway account is deleted"),
+];
+
+pub struct Check {
+    pub section: &'static str,
+    pub id: &'static str,
+    pub what: &'static str,
+    pub status: Status,
+    pub seen: String,
+}
+
+/// Results by id; ids never reported come out as SKIP with the reason given to `finish`.
+pub struct Report {
+    results: Vec<Option<(Status, String)>>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report {
+            results: vec![None; CHECKS.len()],
+        }
+    }
+}
+
+impl Report {
+    fn index(id: &str) -> usize {
+        CHECKS
+            .iter()
+            .position(|(_, i, _)| *i == id)
+            .unwrap_or_else(|| panic!("unknown verify check id {id}"))
+    }
+
+    /// Records a result; the first one for an id wins.
+    pub fn set(&mut self, id: &str, status: Status, seen: impl Into<String>) {
+        let slot = &mut self.results[Self::index(id)];
+        if slot.is_none() {
+            *slot = Some((status, seen.into()));
+        }
+    }
+    pub fn pass(&mut self, id: &str, seen: impl Into<String>) {
+        self.set(id, Status::Pass, seen);
+    }
+    pub fn warn(&mut self, id: &str, seen: impl Into<String>) {
+        self.set(id, Status::Warn, seen);
+    }
+    pub fn fail(&mut self, id: &str, seen: impl Into<String>) {
+        self.set(id, Status::Fail, seen);
+    }
+    pub fn skip(&mut self, id: &str, seen: impl Into<String>) {
+        self.set(id, Status::Skip, seen);
+    }
+    /// Marks every id starting with `prefix` that has no result yet as skipped.
+    pub fn skip_all(&mut self, prefix: &str, seen: &str) {
+        for (_, id, _) in CHECKS.iter().filter(|(_, id, _)| id.starts_with(prefix)) {
+            self.skip(id, seen);
+        }
+    }
+
+    pub fn checks(&self) -> Vec<Check> {
+        CHECKS
+            .iter()
+            .zip(&self.results)
+            .map(|(&(section, id, what), r)| {
+                let (status, seen) = r
+                    .clone()
+                    .unwrap_or((Status::Skip, "not reached".to_string()));
+                Check {
+                    section,
+                    id,
+                    what,
+                    status,
+                    seen,
+                }
+            })
+            .collect()
+    }
+}
+
+fn ids(checks: &[Check], status: Status) -> Vec<&'static str> {
+    checks
+        .iter()
+        .filter(|c| c.status == status)
+        .map(|c| c.id)
+        .collect()
+}
+
+/// The exit status: 1 when any check failed, else 0.
+pub fn exit_code(checks: &[Check]) -> i32 {
+    if checks.iter().any(|c| c.status == Status::Fail) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Prints the lines and the summary (text), or one JSON document carrying `extra` too.
+pub fn print(url: &str, checks: &[Check], json_out: bool, colour: bool, extra: Value) {
+    let (fail, warn) = (ids(checks, Status::Fail), ids(checks, Status::Warn));
+    let pass = ids(checks, Status::Pass).len();
+    let skip = ids(checks, Status::Skip).len();
+    let code = exit_code(checks);
+    let mut out = std::io::stdout().lock();
+    // Write errors (a closed pipe) are ignored: the exit status still tells the story.
+    if json_out {
+        let list: Vec<Value> = checks
+            .iter()
+            .map(|c| {
+                json!({"section": c.section, "id": c.id, "status": c.status.word().to_ascii_lowercase(),
+                       "what": c.what, "seen": c.seen})
+            })
+            .collect();
+        let mut doc = json!({
+            "url": url,
+            "result": if code == 0 { "pass" } else { "fail" },
+            "exit_code": code,
+            "checks": list,
+            "summary": {"pass": pass, "warn": warn.len(), "fail": fail.len(), "skip": skip},
+        });
+        if let (Some(d), Value::Object(e)) = (doc.as_object_mut(), extra) {
+            d.extend(e);
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+        return;
+    }
+    let paint = |s: Status, text: &str| {
+        if colour {
+            format!("{}{text}\x1b[0m", s.colour())
+        } else {
+            text.to_string()
+        }
+    };
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "{} {} {} ({})",
+            paint(c.status, c.status.word()),
+            c.id,
+            c.what,
+            c.seen
+        );
+    }
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v.join(", "))
+        }
+    };
+    let verdict = if code == 0 {
+        paint(Status::Pass, "RESULT PASS")
+    } else {
+        paint(Status::Fail, "RESULT FAIL")
+    };
+    let _ = writeln!(
+        out,
+        "{verdict}: {} failed{}, {} warning{}{}, {pass} passed, {skip} skipped — {url}",
+        fail.len(),
+        list(&fail),
+        warn.len(),
+        if warn.len() == 1 { "" } else { "s" },
+        list(&warn),
+    );
+}
+
+/// A one-line progress indicator on standard error, only when it is a terminal.
+#[derive(Clone, Copy)]
+pub struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+        }
+    }
+    pub fn show(&self, text: &str) {
+        if self.on {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[K{text}");
+            let _ = e.flush();
+        }
+    }
+    pub fn clear(&self) {
+        if self.on {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[K");
+            let _ = e.flush();
+        }
+    }
+}
