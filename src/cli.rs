@@ -89,6 +89,10 @@ pub fn run() -> i32 {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(ConfigErrors(problems)) => {
+            // doctor reports an unusable configuration as failed checks, in its own format.
+            if let Some(Command::Doctor { json }) = cli.command {
+                return doctor_config_failures(&problems, json);
+            }
             for p in problems {
                 eprintln!("error: {p}");
             }
@@ -137,6 +141,27 @@ pub fn run() -> i32 {
             1
         }
     }
+}
+
+/// `gleh doctor` when the configuration itself is refused (e.g. the production guard).
+fn doctor_config_failures(problems: &[String], json: bool) -> i32 {
+    if json {
+        let checks: Vec<_> = problems
+            .iter()
+            .map(|p| serde_json::json!({"id": "config.load", "status": "fail", "message": p}))
+            .collect();
+        let summary = serde_json::json!({"pass": 0, "warn": 0, "fail": problems.len()});
+        println!(
+            "{}",
+            serde_json::json!({"checks": checks, "summary": summary})
+        );
+    } else {
+        for p in problems {
+            println!("FAIL config.load — {p}");
+        }
+        println!("0 passed, 0 warnings, {} failed", problems.len());
+    }
+    1
 }
 
 async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {

@@ -213,7 +213,9 @@ impl Config {
         let mut listener = |name: &str| {
             let v = var(name)?;
             if v.parse::<SocketAddr>().is_err() {
-                problems.push(format!("{name} must be an address like 0.0.0.0:80 (got {v:?})"));
+                problems.push(format!(
+                    "{name} must be an address like 0.0.0.0:80 (got {v:?})"
+                ));
             }
             Some(v)
         };
@@ -395,7 +397,10 @@ impl Config {
         line("TLS_CERT", &cert);
         line("TLS_KEY", &key);
         let unset = "<unset>".to_string();
-        line("HTTP_REDIRECT_BIND", self.http_redirect_bind.as_ref().unwrap_or(&unset));
+        line(
+            "HTTP_REDIRECT_BIND",
+            self.http_redirect_bind.as_ref().unwrap_or(&unset),
+        );
         line("METRICS_BIND", self.metrics_bind.as_ref().unwrap_or(&unset));
         line("TLS_RELOAD_INTERVAL", &self.tls_reload_interval.as_secs());
         line("HTTP_HEADER_TIMEOUT", &self.header_timeout.as_secs());

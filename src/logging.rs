@@ -31,10 +31,17 @@ fn rotating(dir: &Path, name: &str) -> anyhow::Result<Mutex<FileRotate<AppendTim
     std::fs::create_dir_all(dir)?;
     let path = dir.join(name);
     // Probe: fail now, clearly, rather than lose every line later.
-    std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
     Ok(Mutex::new(FileRotate::new(
         path,
-        AppendTimestamp::with_format("%Y%m%d", FileLimit::MaxFiles(KEEP_FILES), file_rotate::suffix::DateFrom::DateYesterday),
+        AppendTimestamp::with_format(
+            "%Y%m%d",
+            FileLimit::MaxFiles(KEEP_FILES),
+            file_rotate::suffix::DateFrom::DateYesterday,
+        ),
         ContentLimit::Time(TimeFrequency::Daily),
         Compression::None,
         None,
@@ -43,7 +50,9 @@ fn rotating(dir: &Path, name: &str) -> anyhow::Result<Mutex<FileRotate<AppendTim
 
 type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
 
-fn json_layer<W>(writer: W) -> fmt::Layer<Registry, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>, W>
+fn json_layer<W>(
+    writer: W,
+) -> fmt::Layer<Registry, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>, W>
 where
     W: for<'w> fmt::MakeWriter<'w> + 'static,
 {
@@ -61,7 +70,9 @@ pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
     let to_files = log_dir.is_some();
     let stderr_filter = filter_fn(move |meta| !(to_files && is_access(meta)));
     let stderr: Boxed = match format {
-        LogFormat::Json => json_layer(std::io::stderr).with_filter(stderr_filter).boxed(),
+        LogFormat::Json => json_layer(std::io::stderr)
+            .with_filter(stderr_filter)
+            .boxed(),
         LogFormat::Pretty => fmt::layer()
             .compact()
             .with_writer(std::io::stderr)

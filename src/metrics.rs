@@ -16,7 +16,9 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     Ok(PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("gleh_http_request_duration_seconds".into()),
-            &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0],
+            &[
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ],
         )?
         .install_recorder()?)
 }
@@ -32,7 +34,10 @@ pub async fn serve(bind: &str, handle: PrometheusHandle) -> anyhow::Result<Socke
             async move {
                 handle.run_upkeep();
                 (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
                     handle.render(),
                 )
                     .into_response()

@@ -103,24 +103,38 @@ fn redirect_app(config: &Config, https_port: u16) -> Router {
                     Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
                     _ => h,
                 };
-                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b".-[]:".contains(&b)) {
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-[]:".contains(&b))
+                {
                     return None;
                 }
-                Some(if https_port == 443 { name.to_string() } else { format!("{name}:{https_port}") })
+                Some(if https_port == 443 {
+                    name.to_string()
+                } else {
+                    format!("{name}:{https_port}")
+                })
             });
             let Some(host) = host else {
                 return ApiError::bad_request("Missing or invalid Host header.").into_response();
             };
             let target = format!(
                 "https://{host}{}",
-                req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+                req.uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/")
             );
             (
                 StatusCode::MOVED_PERMANENTLY,
                 [
                     (axum::http::header::LOCATION, target),
                     (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
-                    (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                    (
+                        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                        "nosniff".to_string(),
+                    ),
                 ],
             )
                 .into_response()
@@ -167,9 +181,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let main = match &tls_config {
         Some(rc) => {
             if let Some((cert, key)) = &config.tls {
-                tls::spawn_reloader(rc.clone(), cert.clone(), key.clone(), config.tls_reload_interval);
+                tls::spawn_reloader(
+                    rc.clone(),
+                    cert.clone(),
+                    key.clone(),
+                    config.tls_reload_interval,
+                );
             }
-            let mut server = axum_server::from_tcp_rustls(listener, rc.clone())?.handle(handle.clone());
+            let mut server =
+                axum_server::from_tcp_rustls(listener, rc.clone())?.handle(handle.clone());
             tune(&mut server, &config);
             tokio::spawn(server.serve(make(app.layer(Extension(DirectTls)))))
         }
@@ -190,7 +210,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => None,
     };
 
-    let scheme = if tls_config.is_some() { "https" } else { "http" };
+    let scheme = if tls_config.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
         event = "listening",
         addr = %addr,
@@ -205,7 +229,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let janitor = spawn_janitor(state.clone());
     shutdown_signal().await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    tracing::info!(event = "shutdown_requested", in_flight_connections = handle.connection_count());
+    tracing::info!(
+        event = "shutdown_requested",
+        in_flight_connections = handle.connection_count()
+    );
     handle.graceful_shutdown(Some(DRAIN_TIMEOUT));
     let _ = main.await;
     janitor.abort();

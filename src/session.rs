@@ -138,7 +138,10 @@ pub async fn destroy_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
 /// Number of session rows (live until the next purge).
 pub async fn count_live(db: &Db) -> sqlx::Result<i64> {
     use sqlx::Row as _;
-    sqlx::query("SELECT COUNT(*) FROM sessions").fetch_one(&db.pool).await?.try_get(0)
+    sqlx::query("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get(0)
 }
 
 /// Deletes expired rows; run periodically.

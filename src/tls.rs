@@ -88,7 +88,9 @@ pub fn spawn_reloader(rc: RustlsConfig, cert: PathBuf, key: PathBuf, poll: Durat
                     crate::metrics::set_certificate_expiry(expiry);
                     tracing::info!(event = "tls_reloaded", reason, not_after = expiry);
                 }
-                Err(e) => tracing::error!(event = "tls_reload_failed", reason, error = %format!("{e:#}")),
+                Err(e) => {
+                    tracing::error!(event = "tls_reload_failed", reason, error = %format!("{e:#}"))
+                }
             }
         }
     });

@@ -20,8 +20,11 @@ use serde_json::{Value, json};
 fn make_cert(dir: &std::path::Path, name: &str, days: i64) -> (String, String, String) {
     let key = rcgen::KeyPair::generate().expect("key");
     let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("params");
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
     let now = time_now();
     params.not_before = rcgen::date_time_ymd(2020, 1, 1);
     params.not_after = now + time::Duration::days(days);
@@ -30,7 +33,11 @@ fn make_cert(dir: &std::path::Path, name: &str, days: i64) -> (String, String, S
     let key_path = dir.join(format!("{name}.key"));
     std::fs::write(&cert_path, cert.pem()).expect("write cert");
     std::fs::write(&key_path, key.serialize_pem()).expect("write key");
-    (cert_path.display().to_string(), key_path.display().to_string(), cert.pem())
+    (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+        cert.pem(),
+    )
 }
 
 fn time_now() -> time::OffsetDateTime {
@@ -48,7 +55,11 @@ fn prod_tls_env<'a>(cert: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 fn openssl_available() -> bool {
-    Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// `openssl s_client` with extra args; true when the handshake succeeded.
@@ -98,7 +109,10 @@ async fn https_serves_the_app(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_versions_and_ciphers() {
     if !openssl_available() {
-        assert!(std::env::var_os("CI").is_none(), "openssl is required under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openssl is required under CI"
+        );
         eprintln!("openssl not installed: skipping");
         return;
     }
@@ -108,13 +122,34 @@ async fn tls_versions_and_ciphers() {
     let addr = s.addr.clone();
     assert!(s_client(&addr, &["-tls1_3"]), "TLS 1.3 offered");
     assert!(s_client(&addr, &["-tls1_2"]), "TLS 1.2 offered");
-    assert!(!s_client(&addr, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]), "TLS 1.1 refused");
-    assert!(!s_client(&addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]), "TLS 1.0 refused");
-    for good in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
-        assert!(s_client(&addr, &["-tls1_2", "-cipher", good]), "{good} offered");
+    assert!(
+        !s_client(&addr, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        "TLS 1.1 refused"
+    );
+    assert!(
+        !s_client(&addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        "TLS 1.0 refused"
+    );
+    for good in [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ] {
+        assert!(
+            s_client(&addr, &["-tls1_2", "-cipher", good]),
+            "{good} offered"
+        );
     }
-    for bad in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256", "AES128-SHA"] {
-        assert!(!s_client(&addr, &["-tls1_2", "-cipher", bad]), "{bad} refused");
+    for bad in [
+        "ECDHE-ECDSA-AES128-SHA",
+        "ECDHE-ECDSA-AES256-SHA384",
+        "AES128-GCM-SHA256",
+        "AES128-SHA",
+    ] {
+        assert!(
+            !s_client(&addr, &["-tls1_2", "-cipher", bad]),
+            "{bad} refused"
+        );
     }
 }
 
@@ -128,7 +163,12 @@ async fn certificate_reload() {
     env.push(("TLS_RELOAD_INTERVAL", "1"));
     let s = Server::start(Backend::Sqlite, &env).await;
     let mut old = s.tls_client(&pem_a);
-    let before = old.get("/health").send().await.peer_cert.expect("peer cert");
+    let before = old
+        .get("/health")
+        .send()
+        .await
+        .peer_cert
+        .expect("peer cert");
 
     // Replace the files (another name on disk, then moved into place like certbot does).
     let tmp = tempfile::tempdir().unwrap();
@@ -144,21 +184,36 @@ async fn certificate_reload() {
         {
             break;
         }
-        assert!(Instant::now() < deadline, "new certificate not served after a file change");
+        assert!(
+            Instant::now() < deadline,
+            "new certificate not served after a file change"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     s.wait_event("tls_reloaded").await;
     // The connection opened before the reload is still up, on the old certificate.
     let r = old.get("/health").send().await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.peer_cert.as_deref(), Some(before.as_slice()), "same connection kept");
+    assert_eq!(
+        r.peer_cert.as_deref(),
+        Some(before.as_slice()),
+        "same connection kept"
+    );
 
     // SIGHUP: certificate C.
     let (c3, k3, pem_c) = make_cert(tmp.path(), "c", 90);
     std::fs::copy(&c3, &cert).unwrap();
     std::fs::copy(&k3, &key).unwrap();
-    Command::new("kill").args(["-HUP", &s.pid().to_string()]).status().unwrap();
-    let reloads = || s.log_events().iter().filter(|e| e["event"] == "tls_reloaded").count();
+    Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    let reloads = || {
+        s.log_events()
+            .iter()
+            .filter(|e| e["event"] == "tls_reloaded")
+            .count()
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while reloads() < 2 {
         assert!(Instant::now() < deadline, "no reload after SIGHUP");
@@ -166,9 +221,15 @@ async fn certificate_reload() {
     }
     // A broken replacement is refused and the server keeps serving.
     std::fs::write(&cert, "not a certificate").unwrap();
-    Command::new("kill").args(["-HUP", &s.pid().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .unwrap();
     s.wait_event("tls_reload_failed").await;
-    let r = Client::with_root(&s.base, &pem_c).get("/health").send().await;
+    let r = Client::with_root(&s.base, &pem_c)
+        .get("/health")
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::OK, "still serving certificate C");
 }
 
@@ -182,28 +243,39 @@ async fn redirect_listener(backend: Backend) {
     env.push(("HTTP_REDIRECT_BIND", "127.0.0.1:0"));
     let s = Server::start(backend, &env).await;
     s.create_user("test_user", "test_password");
-    let http = format!("http://{}", s.listening["redirect_addr"].as_str().expect("redirect_addr"));
+    let http = format!(
+        "http://{}",
+        s.listening["redirect_addr"]
+            .as_str()
+            .expect("redirect_addr")
+    );
     let port = s.addr.rsplit(':').next().unwrap().to_string();
     let mut c = Client::new(&http);
     let r = c.login("test_user", "test_password").await;
     assert_eq!(r.status, StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(r.header("location").as_deref(), Some(format!("https://127.0.0.1:{port}/api/login").as_str()));
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("https://127.0.0.1:{port}/api/login").as_str())
+    );
     assert!(r.set_cookies().is_empty(), "no cookie over plain HTTP");
     let r = c.get("/course/x?y=1&z=2").send().await;
     assert_eq!(r.status, StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(r.header("location").as_deref(), Some(format!("https://127.0.0.1:{port}/course/x?y=1&z=2").as_str()));
-    assert!(!s.log_events().iter().any(|e| e["event"] == "login_success" || e["event"] == "login_failure"));
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some(format!("https://127.0.0.1:{port}/course/x?y=1&z=2").as_str())
+    );
+    assert!(
+        !s.log_events()
+            .iter()
+            .any(|e| e["event"] == "login_success" || e["event"] == "login_failure")
+    );
 }
 
 /// A client that sends its headers too slowly is cut off; so is an idle keep-alive
 /// connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_connections_are_closed() {
-    let s = Server::start(
-        Backend::Sqlite,
-        &[("HTTP_HEADER_TIMEOUT", "1")],
-    )
-    .await;
+    let s = Server::start(Backend::Sqlite, &[("HTTP_HEADER_TIMEOUT", "1")]).await;
     // Slowloris: half a request line, then silence.
     let mut slow = TcpStream::connect(&s.addr).unwrap();
     slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
@@ -211,11 +283,15 @@ async fn slow_and_idle_connections_are_closed() {
     let started = Instant::now();
     let mut buf = Vec::new();
     let _ = slow.read_to_end(&mut buf);
-    assert!(started.elapsed() < Duration::from_secs(4), "slow client cut off");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "slow client cut off"
+    );
 
     // Idle keep-alive: one full request, then nothing.
     let mut idle = TcpStream::connect(&s.addr).unwrap();
-    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
     let started = Instant::now();
     let mut all = Vec::new();
@@ -228,7 +304,10 @@ async fn slow_and_idle_connections_are_closed() {
         }
     }
     assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 200"));
-    assert!(started.elapsed() < Duration::from_secs(4), "idle keep-alive closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "idle keep-alive closed"
+    );
 }
 
 /// SIGTERM: stop accepting, let the in-flight request finish, exit 0.
@@ -247,15 +326,25 @@ async fn sigterm_drains_in_flight_requests() {
     .unwrap();
     conn.write_all(&body[..10]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    Command::new("kill").args(["-TERM", &s.pid().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     // New connections are refused while the old one finishes.
-    assert!(TcpStream::connect(&s.addr).is_err(), "listener closed after SIGTERM");
+    assert!(
+        TcpStream::connect(&s.addr).is_err(),
+        "listener closed after SIGTERM"
+    );
     conn.write_all(&body[10..]).unwrap();
     let mut answer = String::new();
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let _ = conn.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 200"), "in-flight login answered: {answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "in-flight login answered: {answer}"
+    );
     let status = s.terminate_wait();
     assert!(status.success(), "exit status {status:?}");
 }
@@ -270,14 +359,34 @@ async fn metrics_listener(backend: Backend) {
     let s = Server::start(backend, &env).await;
     s.create_user("test_user", "test_password");
     let mut c = s.tls_client(&pem);
-    assert_eq!(c.login("test_user", "test_password").await.status, StatusCode::OK);
-    assert_eq!(c.login("test_user", "wrong-password").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(c.login("test_user", "wrong-password").await.status, StatusCode::TOO_MANY_REQUESTS);
-    let r = c.post("/api/profile").json(&json!({"about_me": "x"})).send().await;
+    assert_eq!(
+        c.login("test_user", "test_password").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.login("test_user", "wrong-password").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        c.login("test_user", "wrong-password").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let r = c
+        .post("/api/profile")
+        .json(&json!({"about_me": "x"}))
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(c.get("/metrics").send().await.status, StatusCode::NOT_FOUND, "not on the public listener");
+    assert_eq!(
+        c.get("/metrics").send().await.status,
+        StatusCode::NOT_FOUND,
+        "not on the public listener"
+    );
 
-    let metrics_url = format!("http://{}", s.listening["metrics_addr"].as_str().expect("metrics_addr"));
+    let metrics_url = format!(
+        "http://{}",
+        s.listening["metrics_addr"].as_str().expect("metrics_addr")
+    );
     let r = Client::new(&metrics_url).get("/metrics").send().await;
     assert_eq!(r.status, StatusCode::OK);
     let text = r.body;
@@ -299,7 +408,10 @@ async fn metrics_listener(backend: Backend) {
         .and_then(|v| v.parse().ok())
         .expect("expiry value");
     let days = (expiry - time_now().unix_timestamp() as f64) / 86400.0;
-    assert!((89.0..=91.0).contains(&days), "certificate expiry in ~90 days: {days}");
+    assert!(
+        (89.0..=91.0).contains(&days),
+        "certificate expiry in ~90 days: {days}"
+    );
 }
 
 /// LOG_DIR: events in app.log, one access line per request in access.log.
@@ -323,11 +435,20 @@ async fn log_files(backend: Backend) {
     let app = read("app.log");
     let access = read("access.log");
     assert!(app.iter().any(|e| e["event"] == "login_success"));
-    assert!(app.iter().any(|e| e["event"] == "login_failure" && e["ip"] == "127.0.0.1"));
-    assert!(app.iter().all(|e| e["event"] != "request"), "no access lines in app.log");
+    assert!(
+        app.iter()
+            .any(|e| e["event"] == "login_failure" && e["ip"] == "127.0.0.1")
+    );
+    assert!(
+        app.iter().all(|e| e["event"] != "request"),
+        "no access lines in app.log"
+    );
     assert_eq!(access.len(), 3, "one access line per request: {access:?}");
     assert!(access.iter().all(|e| e["event"] == "request"));
-    assert!(!s.logs().iter().any(|l| l.contains("\"event\":\"request\"")), "access lines leave stderr");
+    assert!(
+        !s.logs().iter().any(|l| l.contains("\"event\":\"request\"")),
+        "access lines leave stderr"
+    );
 }
 
 /// Type=notify: READY=1 once listening, STOPPING=1 on SIGTERM.
@@ -337,7 +458,8 @@ async fn systemd_notify() {
     let dir = tempfile::tempdir().unwrap();
     let sock_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let path = sock_path.display().to_string();
     let mut s = Server::start(Backend::Sqlite, &[("NOTIFY_SOCKET", path.as_str())]).await;
     let mut buf = [0u8; 256];
@@ -349,4 +471,9 @@ async fn systemd_notify() {
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
 }
 
-both_backends!(https_serves_the_app, redirect_listener, metrics_listener, log_files);
+both_backends!(
+    https_serves_the_app,
+    redirect_listener,
+    metrics_listener,
+    log_files
+);

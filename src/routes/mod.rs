@@ -103,13 +103,22 @@ async fn health_deep(State(state): State<AppState>) -> Response {
     let status = |ok: bool| if ok { "healthy" } else { "unhealthy" };
     // Days left on the served certificate: unhealthy when expired or unreadable.
     let (tls_ok, tls) = match &state.config.tls {
-        None => (true, json!({"status": "healthy", "mode": "plain HTTP (TLS terminated by a proxy)"})),
+        None => (
+            true,
+            json!({"status": "healthy", "mode": "plain HTTP (TLS terminated by a proxy)"}),
+        ),
         Some((cert, _)) => match crate::tls::not_after(cert) {
             Ok(t) => {
                 let days = (t - crate::db::now()) / 86_400;
-                (days >= 0, json!({"status": status(days >= 0), "days_left": days}))
+                (
+                    days >= 0,
+                    json!({"status": status(days >= 0), "days_left": days}),
+                )
             }
-            Err(_) => (false, json!({"status": "unhealthy", "error": "certificate unreadable"})),
+            Err(_) => (
+                false,
+                json!({"status": "unhealthy", "error": "certificate unreadable"}),
+            ),
         },
     };
     let healthy = db_ok && migrations_ok && tls_ok;
