@@ -49,6 +49,9 @@ enum Command {
     /// Manage the course catalog.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Post-deployment checks (the seed's §10–§16) against a live URL: PASS / WARN / FAIL /
+    /// SKIP lines; exit 1 on any FAIL, 2 when the URL cannot be reached.
+    Verify(crate::verify::Args),
 }
 
 #[derive(Subcommand)]
@@ -85,6 +88,9 @@ pub fn run() -> i32 {
         rand::fill(&mut key[..]);
         println!("{}", hex::encode(key));
         return 0;
+    }
+    if let Some(Command::Verify(args)) = cli.command {
+        return crate::verify::main(args);
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -131,7 +137,7 @@ pub fn run() -> i32 {
             Some(Command::Courses(CoursesCommand::Import { dir })) => {
                 crate::import::run(&config, &dir).await
             }
-            Some(Command::Config | Command::GenSecret) => Ok(0),
+            Some(Command::Config | Command::GenSecret | Command::Verify(_)) => Ok(0),
         }
     });
     match result {
@@ -269,6 +275,7 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Delete { username } => {
             let u = find(&db, &username).await?;
             users::delete(&db, u.id).await?;
+            crate::routes::auth::remove_avatar(&config.data_dir, &u.avatar).await;
             println!("deleted user {}", u.username);
         }
     }

@@ -19,6 +19,7 @@ mod session;
 mod state;
 mod tls;
 mod users;
+mod verify;
 
 fn main() {
     // One process-wide TLS provider, before anything can ask for one.

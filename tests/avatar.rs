@@ -442,9 +442,27 @@ async fn valid_png_updates_profile_and_is_served(backend: Backend) {
         "PNG stays lossless"
     );
 
-    // The profile page shows it too.
-    let r = t.c.get("/api/profile").send().await;
-    assert_eq!(r.json()["user"]["username"], "alice");
+    // A plain browser form post (asking for HTML) goes back to the profile page.
+    let tok = t.token.clone();
+    let image = png(32, 32);
+    let r =
+        t.c.post("/api/profile/avatar")
+            .header("X-CSRFToken", &tok)
+            .header("Accept", "text/html,application/xhtml+xml")
+            .body(
+                &multipart_type(),
+                multipart(&[Part {
+                    name: "avatar",
+                    filename: Some("from-a-form.png"),
+                    data: &image,
+                }]),
+            )
+            .send()
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.header("location").as_deref(), Some("/profile?saved=1"));
+    let newer = profile_avatar(&mut t.c).await;
+    assert!(is_generated_url(&newer) && newer != url, "{newer}");
 }
 
 async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
@@ -490,6 +508,10 @@ async fn wrong_file_types_rejected(backend: Backend) {
         let e = r.json()["error"].as_str().unwrap_or("").to_lowercase();
         assert!(e.contains("invalid file type"), "{filename}");
     }
+    // A large refused file is still read to its end: the client gets the 400, and its
+    // connection goes on working.
+    let r = t.upload("big.exe", &vec![b'x'; 6 * 1024 * 1024]).await;
+    rejected(&r, BAD_TYPE, "6 MiB .exe");
     assert!(t.stored().is_empty());
     assert_eq!(profile_avatar(&mut t.c).await, "/static/default-avatar.svg");
 }

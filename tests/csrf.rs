@@ -501,7 +501,63 @@ async fn safe_methods_need_no_token(backend: Backend) {
     );
 }
 
+/// An HTML upload form (multipart/form-data) carries the token as its `csrf_token` field.
+async fn multipart_form_field(backend: Backend) {
+    let s = start(backend).await;
+    let mut c = logged_in(&s, "uploader").await;
+    let token = c.csrf().await;
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(8, 8)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let body = |token: Option<&str>| {
+        let b = "gleh-test-boundary";
+        let mut out = Vec::new();
+        if let Some(t) = token {
+            out.extend_from_slice(
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{t}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        out.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+        );
+        out.extend_from_slice(&png);
+        out.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        out
+    };
+    let ct = "multipart/form-data; boundary=gleh-test-boundary";
+    let r = c
+        .post("/api/profile/avatar")
+        .body(ct, body(None))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"], "The CSRF token is missing.");
+    let r = c
+        .post("/api/profile/avatar")
+        .body(ct, body(Some("invalid-token")))
+        .send()
+        .await;
+    assert_eq!(r.json()["error"], "The CSRF token is invalid.");
+    let r = c
+        .post("/api/profile/avatar")
+        .body(ct, body(Some(&token)))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.json()["avatar_url"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("/avatars/")
+    );
+}
+
 both_backends!(
+    multipart_form_field,
     missing_token_is_400_and_logged,
     invalid_tokens_are_400,
     valid_token_in_headers_and_form,

@@ -111,6 +111,35 @@ fn token_from_headers(headers: &HeaderMap) -> Option<String> {
         .find(|s| !s.is_empty())
 }
 
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !ct
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return None;
+    }
+    multer::parse_boundary(ct).ok()
+}
+
+/// The `csrf_token` field of a buffered multipart body (an HTML upload form), if any.
+async fn multipart_token(bytes: axum::body::Bytes, boundary: String) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some("csrf_token") {
+            return field
+                .text()
+                .await
+                .ok()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty());
+        }
+    }
+    None
+}
+
 fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -201,6 +230,21 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                     .find(|(k, _)| k == "csrf_token")
                     .map(|(_, v)| v.trim().to_string())
                     .filter(|v| !v.is_empty());
+                req = Request::from_parts(parts, Body::from(bytes));
+            } else if token.is_none()
+                && let Some(boundary) = multipart_boundary(req.headers())
+            {
+                // HTML upload forms carry the token as a form field; buffer (bounded by the
+                // upload limit) to find it, then hand the same bytes on.
+                let (parts, body) = req.into_parts();
+                let limit = config
+                    .max_body_size
+                    .max(crate::routes::avatar::UPLOAD_BODY_LIMIT);
+                let bytes = match read_body(body, limit).await {
+                    Ok(b) => b,
+                    Err(e) => return e.into_response(),
+                };
+                token = multipart_token(bytes.clone(), boundary).await;
                 req = Request::from_parts(parts, Body::from(bytes));
             }
             let Some(token) = token else {

@@ -415,6 +415,7 @@ pub async fn delete_account(
         return Err(ApiError::unauthorized("Password is incorrect."));
     }
     users::delete(&state.db, user.id).await?;
+    remove_avatar(&state.config.data_dir, &user.avatar).await;
     tracing::info!(
         event = "account_deleted",
         request_id = %ctx.request_id,
@@ -426,4 +427,11 @@ pub async fn delete_account(
         &state,
         json(StatusCode::OK, json!({"message": "Account deleted."})),
     ))
+}
+
+/// Deletes a user's stored avatar file, if any (after the account row is gone).
+pub async fn remove_avatar(data_dir: &std::path::Path, avatar: &str) {
+    let dir = crate::avatar::dir(data_dir);
+    let name = avatar.to_string();
+    let _ = tokio::task::spawn_blocking(move || crate::avatar::remove(&dir, &name)).await;
 }

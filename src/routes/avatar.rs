@@ -4,12 +4,14 @@
 //! gleh-spec.md §3.2's order with its messages (all 400); the file name only supplies the
 //! extension. The image is decoded and re-encoded on the blocking pool (see `crate::avatar`),
 //! stored under a random name in `DATA_DIR/avatars/`, and the user's previous file deleted.
+//! The answer is `200 {"message","avatar_url"}`, or a 303 to `/profile` when the client asks
+//! for HTML (a plain browser form).
 
 use axum::{
     Router,
     body::Body,
     extract::{DefaultBodyLimit, Multipart, Path, Request, State, multipart::MultipartError},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -19,7 +21,7 @@ use tower_http::services::ServeFile;
 
 use crate::{
     avatar::{self, Invalid, Kind},
-    http::{ApiError, ApiResult, Ctx, guard::Authed, json},
+    http::{ApiError, ApiResult, Ctx, guard::Authed, json, wants_html},
     state::AppState,
 };
 
@@ -65,23 +67,26 @@ enum Upload {
 }
 
 /// Reads the multipart body up to the first `avatar` file part, applying steps 1–3 of the
-/// spec (file present, named, allowed extension, size) while streaming. An oversized file is
-/// read to its end (the body limit bounds that) but not kept, so the client can finish
-/// sending and read the 400.
+/// spec (file present, named, allowed extension, size) while streaming. A refused or
+/// oversized file is read to the end of the body (the route's body limit bounds that) but
+/// not kept, so the client can finish sending and read the 400.
 async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+    let outcome = loop {
+        let Some(mut field) = mp.next_field().await.map_err(multipart_error)? else {
+            return Ok(Upload::Missing);
+        };
         if field.name() != Some("avatar") {
             continue;
         }
         // A part without a filename parameter is a plain form field, not a file.
         let Some(filename) = field.file_name().map(str::to_owned) else {
-            return Ok(Upload::Missing);
+            break Upload::Missing;
         };
         if filename.is_empty() {
-            return Ok(Upload::Rejected(Invalid::NoFileSelected));
+            break Upload::Rejected(Invalid::NoFileSelected);
         }
         let Some(kind) = Kind::from_filename(&filename) else {
-            return Ok(Upload::Rejected(Invalid::FileType));
+            break Upload::Rejected(Invalid::FileType);
         };
         let mut bytes = Vec::new();
         let mut too_large = false;
@@ -94,17 +99,22 @@ async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
             bytes.extend_from_slice(&chunk);
         }
         if too_large {
-            return Ok(Upload::Rejected(Invalid::TooLarge));
+            break Upload::Rejected(Invalid::TooLarge);
         }
         return Ok(Upload::File(kind, bytes));
+    };
+    // Drain the rest of the body; a malformed remainder changes nothing about the answer.
+    while let Ok(Some(mut field)) = mp.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
     }
-    Ok(Upload::Missing)
+    Ok(outcome)
 }
 
 pub async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
     Authed(s): Authed,
+    headers: HeaderMap,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
     let user_id = s.user.id;
@@ -171,6 +181,10 @@ pub async fn upload(
         height = encoded.height,
         stored_bytes = encoded.bytes.len(),
     );
+    // A browser's plain form post goes back to the profile page.
+    if wants_html(&headers) {
+        return Ok(Redirect::to("/profile?saved=1").into_response());
+    }
     Ok(json(
         StatusCode::OK,
         json!({

@@ -3,7 +3,8 @@
 //! - JSON: `POST /api/course/progress {course_uid, status}`, `GET /api/course/{uid}/note`,
 //!   `POST /api/course/note {course_uid, content}` (gleh-spec.md §1.3);
 //! - HTML forms on the course page: `POST /course/{uid}/progress` (`status`) and
-//!   `POST /course/{uid}/note` (`content`), answering 303 back to `/course/{uid}`.
+//!   `POST /course/{uid}/note` (`content`, its CRLF line breaks stored as LF), answering
+//!   303 back to `/course/{uid}`; a validation failure is the same 4xx JSON as the API.
 //!
 //! Status must be exactly `Not Started`, `In Progress` or `Completed`; a note is at most
 //! 20,000 characters without control characters other than tab and line breaks (the empty
@@ -264,7 +265,9 @@ pub async fn form_note(
     let Ok(Form(form)) = form else {
         return Err(ApiError::bad_request("Malformed form."));
     };
-    let content = form.content.unwrap_or_default();
+    // Browsers submit a textarea's line breaks as CRLF but count them as one character
+    // for `maxlength`; store them as LF so the page's limit and this one agree.
+    let content = form.content.unwrap_or_default().replace("\r\n", "\n");
     save_note(&state, &ctx, s.user.id, &uid, &content).await?;
     Ok(back_to_course(&uid))
 }

@@ -35,6 +35,7 @@ pub struct Http {
     pub banners: Arc<Mutex<BTreeSet<String>>>,
 }
 
+#[derive(Clone)]
 pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,

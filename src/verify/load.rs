@@ -60,16 +60,13 @@ pub async fn run(
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (http, next, done, results) = (http.clone(), next.clone(), done.clone(), results.clone());
+        let (http, next, done, results) =
+            (http.clone(), next.clone(), done.clone(), results.clone());
         let path = path.to_string();
         workers.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < requests {
                 let t = Instant::now();
-                let r = http
-                    .get(&path)
-                    .header("connection", "close")
-                    .send()
-                    .await;
+                let r = http.get(&path).header("connection", "close").send().await;
                 let took = t.elapsed();
                 let failure = match r {
                     Ok(r) if r.status.is_success() => None,

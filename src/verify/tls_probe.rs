@@ -5,15 +5,15 @@
 //! the first record of the answer. Blocking code: callers run it on a blocking thread.
 
 use std::{
-    io::{Read as _, Write as _},
+    io::Write as _,
     net::{SocketAddr, TcpStream},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use rustls::{
-    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, Error,
-    RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, Error, RootCertStore,
+    SignatureScheme,
     client::{
         WebPkiServerVerifier,
         danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
@@ -44,8 +44,8 @@ pub struct Recording {
 
 impl Recording {
     pub fn new() -> anyhow::Result<Recording> {
-        let inner = WebPkiServerVerifier::builder_with_provider(mozilla_roots(), provider())
-            .build()?;
+        let inner =
+            WebPkiServerVerifier::builder_with_provider(mozilla_roots(), provider()).build()?;
         Ok(Recording {
             inner,
             verdict: Mutex::new(None),
@@ -163,6 +163,7 @@ pub fn explain(e: &Error, host: &str) -> String {
                 "not valid yet".into()
             }
             CertificateError::Revoked => "revoked".into(),
+            CertificateError::Other(o) => o.to_string(),
             other => format!("{other:?}"),
         },
         other => other.to_string(),

@@ -1,0 +1,882 @@
+//! `gleh verify URL` (issue 4): the post-deployment checklist as one command. It passes
+//! against a direct-TLS `gleh`, and against deliberately broken deployments the right check
+//! FAILs with a message naming the cause: Secure flag off, a plain-HTTP listener that logs
+//! in, HSTS missing, CSRF not enforced, a logout that does not revoke (a client-side-cookie
+//! stand-in), TLS 1.0/1.1 accepted, a session that outlives --session-timeout. An
+//! unreachable URL is exit 2. Every run stays within the default auth rate limit.
+
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use helpers::{Backend, SECRET, Server};
+use serde_json::Value;
+
+/// Every check id, in the order verify prints them.
+const IDS: &[&str] = &[
+    "health.head",
+    "health.content",
+    "health.status",
+    "tls.protocol",
+    "tls.legacy-1.0",
+    "tls.legacy-1.1",
+    "tls.chain",
+    "tls.expiry",
+    "https.redirect",
+    "cookie.secure",
+    "cookie.httponly",
+    "cookie.samesite",
+    "cookie.path",
+    "cookie.domain",
+    "cookie.prefix",
+    "https.hsts",
+    "auth.register",
+    "auth.login",
+    "auth.session",
+    "auth.profile",
+    "csrf.token",
+    "csrf.valid",
+    "csrf.invalid",
+    "csrf.missing",
+    "csrf.cross-site",
+    "logout.status",
+    "logout.profile",
+    "logout.replay",
+    "session.timeout",
+    "load.content",
+    "headers.csp",
+    "headers.nosniff",
+    "headers.referrer",
+    "headers.coop",
+    "leak.errors",
+    "leak.server",
+    "body.limit",
+    "cleanup.account",
+];
+
+/// Checks a self-signed certificate cannot pass (with --insecure they SKIP), and the
+/// session timeout, which runs only when asked for.
+const SKIPPED_BY_DEFAULT: &[&str] = &["tls.chain", "session.timeout"];
+
+const PW: &str = "correct-horse-battery-1";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// id → (status word, whole line), from the text output.
+    fn lines(&self) -> BTreeMap<String, (String, String)> {
+        self.stdout
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.splitn(3, ' ');
+                let status = w.next()?;
+                let id = w.next()?;
+                ["PASS", "FAIL", "WARN", "SKIP"]
+                    .contains(&status)
+                    .then(|| (id.to_string(), (status.to_string(), l.to_string())))
+            })
+            .collect()
+    }
+    fn status(&self, id: &str) -> String {
+        self.lines()
+            .get(id)
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(|| panic!("no line for {id}:\n{}", self.stdout))
+    }
+    fn line(&self, id: &str) -> String {
+        self.lines()
+            .get(id)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| panic!("no line for {id}:\n{}", self.stdout))
+    }
+    fn with_status(&self, status: &str) -> BTreeSet<String> {
+        self.lines()
+            .into_iter()
+            .filter(|(_, (s, _))| s == status)
+            .map(|(id, _)| id)
+            .collect()
+    }
+    /// Asserts that exactly `ids` FAIL (exit 1), each line naming `needles[i]`.
+    fn assert_fails(&self, expected: &[(&str, &str)]) {
+        let want: BTreeSet<String> = expected.iter().map(|(id, _)| id.to_string()).collect();
+        assert_eq!(
+            self.with_status("FAIL"),
+            want,
+            "failed checks:\n{}",
+            self.stdout
+        );
+        assert_eq!(self.code, 1, "exit status with a FAIL:\n{}", self.stdout);
+        for (id, needle) in expected {
+            let line = self.line(id);
+            assert!(line.contains(needle), "{id} should say {needle:?}: {line}");
+        }
+    }
+}
+
+/// Runs `gleh verify ARGS` (from an empty directory, clean environment).
+async fn verify(args: &[&str]) -> Run {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = helpers::command(dir.path(), &[])
+            .arg("verify")
+            .args(&args)
+            .output()
+            .expect("run gleh verify");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .expect("verify thread")
+}
+
+/// A self-signed certificate for 127.0.0.1/localhost valid for `days`: (cert PEM, key PEM).
+fn make_cert(days: i64) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "verify-test");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    let cert = params.self_signed(&key).expect("self-signed");
+    (cert.pem(), key.serialize_pem())
+}
+
+/// A production-mode direct-TLS `gleh` with a redirect listener, plus `extra` env.
+async fn tls_gleh(backend: Backend, dir: &std::path::Path, extra: &[(&str, &str)]) -> Server {
+    let (cert, key) = make_cert(90);
+    let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
+    std::fs::write(&cert_path, cert).unwrap();
+    std::fs::write(&key_path, key).unwrap();
+    let (cert_path, key_path) = (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    );
+    let mut env = vec![
+        ("GLEH_ENV", "production"),
+        ("SECRET_KEY", SECRET),
+        ("TLS_CERT", cert_path.as_str()),
+        ("TLS_KEY", key_path.as_str()),
+        ("HTTP_REDIRECT_BIND", "127.0.0.1:0"),
+        ("PUBLIC_URL", "https://127.0.0.1"),
+    ];
+    env.extend_from_slice(extra);
+    Server::start(backend, &env).await
+}
+
+fn redirect_url(s: &Server) -> String {
+    format!(
+        "http://{}",
+        s.listening["redirect_addr"]
+            .as_str()
+            .expect("redirect_addr")
+    )
+}
+
+/// Login and registration requests that reached `gleh`, from its access log.
+fn auth_requests(s: &Server) -> usize {
+    s.log_events()
+        .iter()
+        .filter(|e| {
+            e["event"] == "request"
+                && e["method"] == "POST"
+                && (e["path"] == "/api/login" || e["path"] == "/api/register")
+        })
+        .count()
+}
+
+fn rate_limited(s: &Server) -> bool {
+    s.log_events()
+        .iter()
+        .any(|e| e["event"] == "rate_limit_exceeded")
+}
+
+/// The deployment as it should be: every check passes (self-signed, so --insecure), in
+/// section order, within the auth rate limit, and the throwaway account is gone afterwards.
+/// `--json` with an existing account reports the same, and leaves the account as it was.
+async fn good_deployment_passes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = tls_gleh(backend, dir.path(), &[]).await;
+    let http = redirect_url(&s);
+    let run = verify(&["--insecure", "--http-url", &http, &s.base]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines = run.lines();
+    let printed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(' ').nth(1))
+        .filter(|id| lines.contains_key(*id))
+        .collect();
+    assert_eq!(printed, IDS, "every id, once, in section order");
+    for id in IDS {
+        let want = if SKIPPED_BY_DEFAULT.contains(id) {
+            "SKIP"
+        } else {
+            "PASS"
+        };
+        assert_eq!(run.status(id), want, "{}", run.line(id));
+    }
+    let summary = run.stdout.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("RESULT PASS: 0 failed"), "{summary}");
+    assert!(
+        run.line("tls.expiry").contains("days left"),
+        "{}",
+        run.line("tls.expiry")
+    );
+    assert!(
+        run.line("https.redirect").contains("301"),
+        "{}",
+        run.line("https.redirect")
+    );
+    assert!(
+        run.line("load.content")
+            .contains("100 requests, 10 concurrent")
+    );
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "no colours when stdout is not a terminal"
+    );
+
+    let calls = auth_requests(&s);
+    assert!(
+        calls <= 5,
+        "{calls} login/register requests: over the default limit of 5"
+    );
+    assert_eq!(calls, 3, "register, login, login for the cleanup");
+    assert!(!rate_limited(&s));
+    assert_eq!(
+        s.db.count("users").await,
+        0,
+        "the throwaway account was deleted"
+    );
+    assert!(
+        s.log_events()
+            .iter()
+            .any(|e| e["event"] == "account_deleted"),
+        "deleted through DELETE /api/account"
+    );
+
+    // --json, with an existing account: the same results, and the account untouched.
+    s.create_user("operator_test", PW);
+    let json = verify(&[
+        "--insecure",
+        "--json",
+        "--http-url",
+        &http,
+        "--username",
+        "operator_test",
+        "--password",
+        PW,
+        &s.base,
+    ])
+    .await;
+    assert_eq!(json.code, 0, "{}\n{}", json.stdout, json.stderr);
+    let doc: Value = serde_json::from_str(&json.stdout).expect("--json prints one JSON document");
+    assert_eq!(doc["result"], "pass");
+    assert_eq!(doc["summary"]["fail"], 0);
+    let checks = doc["checks"].as_array().expect("checks");
+    let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids, IDS);
+    for c in checks {
+        let id = c["id"].as_str().unwrap();
+        let want = if ["auth.register", "cleanup.account"].contains(&id) {
+            "SKIP".to_string()
+        } else {
+            run.status(id)
+        };
+        assert_eq!(
+            c["status"].as_str().unwrap().to_uppercase(),
+            want,
+            "{id}: {c}"
+        );
+        assert!(c["seen"].as_str().is_some_and(|s| !s.is_empty()), "{c}");
+    }
+    assert_eq!(doc["auth_requests"], 1, "one login with --username");
+    assert!(doc["load"]["requests_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(auth_requests(&s), 4);
+    assert!(!rate_limited(&s));
+    let pool = s.db.pool().await;
+    let about: String = sqlx::query("SELECT about_me FROM users WHERE username = 'operator_test'")
+        .fetch_one(&pool)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .expect("the account is kept");
+    assert_eq!(about, "", "the profile update wrote back what was there");
+}
+
+/// SESSION_COOKIE_SECURE=false on an https deployment: cookie.secure FAILs, naming it.
+async fn insecure_cookie_fails(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = tls_gleh(backend, dir.path(), &[("SESSION_COOKIE_SECURE", "false")]).await;
+    let run = verify(&["--insecure", "--http-url", &redirect_url(&s), &s.base]).await;
+    run.assert_fails(&[("cookie.secure", "no Secure flag")]);
+    assert_eq!(
+        run.status("cookie.prefix"),
+        "WARN",
+        "{}",
+        run.line("cookie.prefix")
+    );
+    assert!(auth_requests(&s) <= 5);
+}
+
+/// Port 80 serving the app (a plain-HTTP `gleh` on the same database) instead of a
+/// redirect: the seed's login POST over HTTP logs in, and https.redirect FAILs saying so.
+async fn http_listener_that_logs_in_fails(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = tls_gleh(backend, dir.path(), &[]).await;
+    let mut env = helpers::production_env();
+    env.push(("DATABASE_URL", s.db.url.as_str()));
+    let plain = Server::start(backend, &env).await;
+    let run = verify(&["--insecure", "--http-url", &plain.base, &s.base]).await;
+    run.assert_fails(&[("https.redirect", "logged in over plain HTTP: 200")]);
+    assert!(
+        plain
+            .log_events()
+            .iter()
+            .any(|e| e["event"] == "login_success"),
+        "the probe really logged in over HTTP"
+    );
+    let calls = auth_requests(&s) + auth_requests(&plain);
+    assert!(calls <= 5, "{calls} auth requests");
+    assert!(!rate_limited(&s) && !rate_limited(&plain));
+    assert_eq!(s.db.count("users").await, 0, "cleaned up");
+}
+
+/// PERMANENT_SESSION_LIFETIME=2 and --session-timeout 2: the idle session is rejected;
+/// with the extra login the run still makes at most 5 auth requests.
+async fn session_timeout_passes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = tls_gleh(backend, dir.path(), &[("PERMANENT_SESSION_LIFETIME", "2")]).await;
+    let run = verify(&[
+        "--insecure",
+        "--session-timeout",
+        "2",
+        "--requests",
+        "20",
+        "--http-url",
+        &redirect_url(&s),
+        &s.base,
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.status("session.timeout"),
+        "PASS",
+        "{}",
+        run.line("session.timeout")
+    );
+    assert!(
+        run.line("session.timeout")
+            .contains("rejected after 4 s idle")
+    );
+    assert_eq!(
+        auth_requests(&s),
+        4,
+        "register, login, timeout login, cleanup login"
+    );
+    assert!(!rate_limited(&s));
+    assert_eq!(s.db.count("users").await, 0);
+}
+
+both_backends!(
+    good_deployment_passes,
+    insecure_cookie_fails,
+    http_listener_that_logs_in_fails,
+    session_timeout_passes
+);
+
+/// An unreachable or invalid URL: exit 2 ("could not run"), nothing checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_is_exit_2() {
+    let run = verify(&["https://127.0.0.1:1/"]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("could not run: cannot connect"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    let run = verify(&["--json", "https://127.0.0.1:1/"]).await;
+    assert_eq!(run.code, 2);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["result"], "error");
+    assert!(doc["error"].as_str().unwrap().contains("cannot connect"));
+    for bad in ["ftp://127.0.0.1/", "not a url", "https://"] {
+        let run = verify(&[bad]).await;
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains("invalid"), "{bad}: {}", run.stderr);
+    }
+}
+
+/// A server that still speaks TLS 1.0 and 1.1 (openssl s_server at security level 0):
+/// both legacy checks FAIL with what the server answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_tls_accepted_fails() {
+    let has_openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_openssl {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openssl is required under CI"
+        );
+        eprintln!("openssl not installed: skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(90);
+    std::fs::write(dir.path().join("c.pem"), cert).unwrap();
+    std::fs::write(dir.path().join("k.pem"), key).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "s_server", "-quiet", "-www", "-cert", "c.pem", "-key", "k.pem",
+        ])
+        .args([
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let run = verify(&[
+        "--insecure",
+        "--requests",
+        "1",
+        &format!("https://127.0.0.1:{port}/"),
+    ])
+    .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for id in ["tls.legacy-1.0", "tls.legacy-1.1"] {
+        assert_eq!(run.status(id), "FAIL", "{}", run.line(id));
+        assert!(
+            run.line(id).contains("accepted: ServerHello TLS 1."),
+            "{}",
+            run.line(id)
+        );
+    }
+}
+
+/// A small GLEH look-alike over TLS, with switchable flaws, for what a real `gleh` cannot be
+/// configured to get wrong.
+mod standin {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex},
+    };
+
+    use axum::{
+        Router,
+        body::Bytes,
+        extract::{DefaultBodyLimit, Request, State},
+        http::{HeaderMap, HeaderValue, StatusCode, header},
+        middleware::{self, Next},
+        response::{IntoResponse, Response},
+        routing::{delete, get, post},
+    };
+    use axum_server::tls_rustls::RustlsConfig;
+    use serde_json::{Value, json};
+    use sha2::{Digest as _, Sha256};
+
+    #[derive(Clone, Copy, Default)]
+    pub struct Flaws {
+        /// No Strict-Transport-Security header.
+        pub no_hsts: bool,
+        /// Any CSRF token, or none, is accepted (the cross-origin check stays).
+        pub csrf_unchecked: bool,
+        /// Client-side signed-cookie sessions: logout only asks the browser to forget.
+        pub cookie_sessions: bool,
+    }
+
+    const COOKIE: &str = "__Host-session";
+
+    #[derive(Default)]
+    struct Data {
+        /// username → (password, about_me)
+        users: HashMap<String, (String, String)>,
+        /// server-side sessions: cookie value → username
+        sessions: HashMap<String, String>,
+    }
+
+    #[derive(Clone)]
+    struct App {
+        flaws: Flaws,
+        token: String,
+        secret: String,
+        data: Arc<Mutex<Data>>,
+    }
+
+    fn reply(status: u16, v: Value) -> Response {
+        let status = StatusCode::from_u16(status).unwrap();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            v.to_string(),
+        )
+            .into_response()
+    }
+
+    fn random() -> String {
+        let mut b = [0u8; 16];
+        rand::fill(&mut b[..]);
+        hex::encode(b)
+    }
+
+    fn sign(secret: &str, user: &str) -> String {
+        hex::encode(Sha256::digest(format!("{secret}:{user}")))
+    }
+
+    fn cookie_value(h: &HeaderMap) -> Option<String> {
+        h.get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .map(|(_, v)| v.to_string())
+    }
+
+    impl App {
+        fn user(&self, h: &HeaderMap) -> Option<String> {
+            let v = cookie_value(h)?;
+            let data = self.data.lock().unwrap();
+            if self.flaws.cookie_sessions {
+                let (user, sig) = v.split_once('.')?;
+                (sig == sign(&self.secret, user) && data.users.contains_key(user))
+                    .then(|| user.to_string())
+            } else {
+                data.sessions.get(&v).cloned()
+            }
+        }
+        fn csrf(&self, h: &HeaderMap) -> Option<Response> {
+            if let Some(site) = h.get("sec-fetch-site")
+                && site != "same-origin"
+                && site != "none"
+            {
+                return Some(reply(
+                    403,
+                    json!({"error": "Cross-origin request blocked."}),
+                ));
+            }
+            if self.flaws.csrf_unchecked {
+                return None;
+            }
+            match h.get("x-csrftoken").and_then(|v| v.to_str().ok()) {
+                Some(t) if t == self.token => None,
+                Some(_) => Some(reply(400, json!({"error": "The CSRF token is invalid."}))),
+                None => Some(reply(400, json!({"error": "The CSRF token is missing."}))),
+            }
+        }
+    }
+
+    fn body(b: &Bytes) -> Option<(String, String)> {
+        let v: Value = serde_json::from_slice(b).ok()?;
+        Some((
+            v["username"].as_str()?.to_string(),
+            v["password"].as_str()?.to_string(),
+        ))
+    }
+
+    async fn register(State(app): State<App>, b: Bytes) -> Response {
+        let Some((user, pw)) = body(&b) else {
+            return reply(400, json!({"error": "Username and password are required."}));
+        };
+        app.data
+            .lock()
+            .unwrap()
+            .users
+            .insert(user, (pw, String::new()));
+        reply(201, json!({"message": "User registered successfully."}))
+    }
+
+    async fn login(State(app): State<App>, b: Bytes) -> Response {
+        let Some((user, pw)) = body(&b) else {
+            return reply(400, json!({"error": "Username and password are required."}));
+        };
+        let mut data = app.data.lock().unwrap();
+        if data.users.get(&user).map(|(p, _)| p) != Some(&pw) {
+            return reply(401, json!({"error": "Invalid username or password."}));
+        }
+        let value = if app.flaws.cookie_sessions {
+            format!("{user}.{}", sign(&app.secret, &user))
+        } else {
+            let v = random();
+            data.sessions.insert(v.clone(), user.clone());
+            v
+        };
+        let mut res = reply(
+            200,
+            json!({"message": "Login successful.", "user": {"username": user}}),
+        );
+        let c = format!("{COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax");
+        res.headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_str(&c).unwrap());
+        res
+    }
+
+    async fn logout(State(app): State<App>, h: HeaderMap) -> Response {
+        if app.user(&h).is_none() {
+            return reply(401, json!({"error": "Not logged in."}));
+        }
+        if let Some(v) = cookie_value(&h) {
+            app.data.lock().unwrap().sessions.remove(&v);
+        }
+        let mut res = reply(200, json!({"message": "Logout successful."}));
+        let c = format!("{COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
+        res.headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_str(&c).unwrap());
+        res
+    }
+
+    async fn check_session(State(app): State<App>, h: HeaderMap) -> Response {
+        match app.user(&h) {
+            Some(u) => reply(
+                200,
+                json!({"is_authenticated": true, "user": {"username": u}}),
+            ),
+            None => reply(401, json!({"is_authenticated": false})),
+        }
+    }
+
+    async fn profile_page(State(app): State<App>, h: HeaderMap) -> Response {
+        match app.user(&h) {
+            Some(u) => (
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                format!("<h1>{u}</h1>"),
+            )
+                .into_response(),
+            None => reply(401, json!({"error": "Authentication required."})),
+        }
+    }
+
+    async fn get_profile(State(app): State<App>, h: HeaderMap) -> Response {
+        let Some(u) = app.user(&h) else {
+            return reply(401, json!({"error": "Authentication required."}));
+        };
+        let about = app.data.lock().unwrap().users[&u].1.clone();
+        reply(200, json!({"user": {"username": u, "about_me": about}}))
+    }
+
+    async fn post_profile(State(app): State<App>, h: HeaderMap, b: Bytes) -> Response {
+        if let Some(refused) = app.csrf(&h) {
+            return refused;
+        }
+        let Some(u) = app.user(&h) else {
+            return reply(401, json!({"error": "Authentication required."}));
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&b) else {
+            return reply(400, json!({"error": "Malformed JSON."}));
+        };
+        if let Some(a) = v["about_me"].as_str() {
+            app.data.lock().unwrap().users.get_mut(&u).unwrap().1 = a.to_string();
+        }
+        reply(200, json!({"message": "Profile updated successfully"}))
+    }
+
+    async fn delete_account(State(app): State<App>, h: HeaderMap, b: Bytes) -> Response {
+        if let Some(refused) = app.csrf(&h) {
+            return refused;
+        }
+        let Some(u) = app.user(&h) else {
+            return reply(401, json!({"error": "Authentication required."}));
+        };
+        let pw = serde_json::from_slice::<Value>(&b)
+            .ok()
+            .and_then(|v| v["password"].as_str().map(String::from));
+        let mut data = app.data.lock().unwrap();
+        if data.users.get(&u).map(|(p, _)| p) != pw.as_ref() {
+            return reply(401, json!({"error": "Password is incorrect."}));
+        }
+        data.users.remove(&u);
+        data.sessions.retain(|_, user| *user != u);
+        reply(200, json!({"message": "Account deleted."}))
+    }
+
+    async fn headers(State(app): State<App>, req: Request, next: Next) -> Response {
+        let mut res = next.run(req).await;
+        let h = res.headers_mut();
+        let mut set = |k: &'static str, v: &'static str| {
+            h.insert(k, HeaderValue::from_static(v));
+        };
+        set(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+        );
+        set("x-content-type-options", "nosniff");
+        set("referrer-policy", "strict-origin-when-cross-origin");
+        set("cross-origin-opener-policy", "same-origin");
+        if !app.flaws.no_hsts {
+            set(
+                "strict-transport-security",
+                "max-age=31536000; includeSubDomains",
+            );
+        }
+        res
+    }
+
+    /// Serves the stand-in on https://127.0.0.1:PORT and a redirect listener on plain
+    /// HTTP; returns (https base, http base). Both live as long as the test's runtime.
+    pub async fn start(flaws: Flaws) -> (String, String) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let app = App {
+            flaws,
+            token: random(),
+            secret: random(),
+            data: Arc::default(),
+        };
+        let router = Router::new()
+            .route("/", get(|| async { "stand-in" }))
+            .route(
+                "/api/content",
+                get(|| async { reply(200, json!({"content": []})) }),
+            )
+            .route(
+                "/health",
+                get(|| async { reply(200, json!({"status": "ok"})) }),
+            )
+            .route(
+                "/csrf-token",
+                get(|State(app): State<App>| async move {
+                    reply(200, json!({"csrf_token": app.token}))
+                }),
+            )
+            .route("/api/register", post(register))
+            .route("/api/login", post(login))
+            .route("/api/logout", post(logout))
+            .route("/api/check_session", get(check_session))
+            .route("/profile", get(profile_page))
+            .route("/api/profile", get(get_profile).post(post_profile))
+            .route("/api/account", delete(delete_account))
+            .fallback(|| async { reply(404, json!({"error": "Not found."})) })
+            .layer(DefaultBodyLimit::max(5 << 20))
+            .layer(middleware::from_fn_with_state(app.clone(), headers))
+            .with_state(app);
+        let (cert, key) = super::make_cert(90);
+        let tls = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
+            .await
+            .expect("TLS config");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = axum_server::from_tcp_rustls(listener, tls).unwrap();
+        tokio::spawn(server.serve(router.into_make_service()));
+        let redirect = Router::new().fallback(move |req: Request| async move {
+            let to = format!("https://127.0.0.1:{port}{}", req.uri().path());
+            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response()
+        });
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plain_addr = plain.local_addr().unwrap();
+        tokio::spawn(
+            axum_server::from_tcp(plain)
+                .unwrap()
+                .serve(redirect.into_make_service()),
+        );
+        (
+            format!("https://127.0.0.1:{port}"),
+            format!("http://{plain_addr}"),
+        )
+    }
+}
+
+async fn verify_standin(flaws: standin::Flaws, extra: &[&str]) -> Run {
+    let (https, http) = standin::start(flaws).await;
+    let mut args = vec![
+        "--insecure",
+        "--requests",
+        "20",
+        "--http-url",
+        http.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(https.as_str());
+    verify(&args).await
+}
+
+/// The faithful stand-in passes every check: so each flaw below fails only its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standin_without_flaws_passes() {
+    let run = verify_standin(standin::Flaws::default(), &[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.with_status("FAIL").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_missing_fails() {
+    let flaws = standin::Flaws {
+        no_hsts: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[("https.hsts", "no Strict-Transport-Security header")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_not_enforced_fails() {
+    let flaws = standin::Flaws {
+        csrf_unchecked: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[
+        ("csrf.invalid", "accepted (200 Profile updated successfully) — the server does not check the CSRF token"),
+        ("csrf.missing", "the server does not require a CSRF token"),
+    ]);
+}
+
+/// Client-side cookie sessions: logout clears the browser's copy (so /profile afterwards is
+/// a 401 and logout.profile passes), but the replayed cookie still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_without_revocation_fails() {
+    let flaws = standin::Flaws {
+        cookie_sessions: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[(
+        "logout.replay",
+        "logout does not revoke the session server-side: the cookie captured before logout still authenticates",
+    )]);
+    assert_eq!(run.status("logout.profile"), "PASS");
+}
+
+/// Sessions that never expire, checked with --session-timeout 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_outliving_the_timeout_fails() {
+    let run = verify_standin(standin::Flaws::default(), &["--session-timeout", "1"]).await;
+    run.assert_fails(&[("session.timeout", "still authenticated after 3 s idle")]);
+    assert_eq!(
+        run.status("cleanup.account"),
+        "PASS",
+        "the live session is reused for the cleanup"
+    );
+}
