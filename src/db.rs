@@ -58,11 +58,14 @@ impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url);
-        let max = match backend {
-            // SQLite serialises writers anyway; a few readers run in parallel under WAL.
-            Backend::Sqlite => 8,
-            Backend::Postgres => 16,
-        };
+        let max = std::env::var("DATABASE_MAX_CONNECTIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(match backend {
+                // SQLite serialises writers anyway; a few readers run in parallel under WAL.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            });
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .min_connections(1)

@@ -24,5 +24,6 @@ mod verify;
 fn main() {
     // One process-wide TLS provider, before anything can ask for one.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    password::release_memory_to_os();
     std::process::exit(cli::run());
 }

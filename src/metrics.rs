@@ -12,7 +12,15 @@ use std::net::SocketAddr;
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+/// Set once a recorder is installed; the hot per-request path skips all work otherwise.
+static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn enabled() -> bool {
+    ENABLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn install() -> anyhow::Result<PrometheusHandle> {
+    ENABLED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("gleh_http_request_duration_seconds".into()),

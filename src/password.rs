@@ -8,10 +8,14 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, LazyLock},
+    sync::{Arc, LazyLock, Mutex},
 };
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::phc::{Output, ParamsString, PasswordHash, Salt},
+};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::{OnceCell, Semaphore};
 
 /// Longest password accepted, in bytes (longer is a 400, never a hash).
@@ -63,9 +67,51 @@ pub fn policy_violation(password: &str, username: &str, min_len: usize) -> Optio
     None
 }
 
+/// Argon2 working memory (19 MiB per hash). While logins keep coming the buffers are
+/// reused — otherwise every hash allocates and frees 19 MiB and a login flood leaves the
+/// process at hundreds of MiB; once no other hash is running, the buffer is freed, so an
+/// idle server holds none (see `release_memory_to_os`).
+#[derive(Default)]
+struct MemoryPool(Mutex<Vec<Vec<Block>>>);
+
+/// Makes large allocations (the argon2 buffers) come straight from `mmap`, so freeing one
+/// returns it to the OS at once. glibc otherwise raises its mmap threshold after the first
+/// such free and keeps later buffers in the heap, where they are never given back.
+pub fn release_memory_to_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning; called once at start-up, before any
+    // argon2 buffer exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+impl MemoryPool {
+    fn with<T>(&self, blocks: usize, busy: bool, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        let reused = self.0.lock().ok().and_then(|mut p| p.pop());
+        let mut buf = reused
+            .filter(|b| b.len() >= blocks)
+            .unwrap_or_else(|| vec![Block::new(); blocks]);
+        let out = f(&mut buf[..blocks]);
+        // Keep standard-size buffers while other hashes are running; else free them.
+        if busy && buf.len() == STANDARD_BLOCKS {
+            if let Ok(mut p) = self.0.lock() {
+                p.push(buf);
+            }
+        } else if let Ok(mut p) = self.0.lock() {
+            p.clear();
+        }
+        out
+    }
+}
+
+const STANDARD_BLOCKS: usize = 19_456;
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    total: usize,
+    memory: Arc<MemoryPool>,
     dummy: Arc<OnceCell<String>>,
 }
 
@@ -82,31 +128,35 @@ impl Hasher {
             .unwrap_or(2);
         Hasher {
             permits: Arc::new(Semaphore::new(cpus)),
+            total: cpus,
+            memory: Arc::new(MemoryPool::default()),
             dummy: Arc::new(OnceCell::new()),
         }
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&MemoryPool, bool) -> T + Send + 'static,
     ) -> anyhow::Result<T> {
         let _permit = self.permits.acquire().await?;
-        Ok(tokio::task::spawn_blocking(f).await?)
+        let memory = self.memory.clone();
+        let permits = self.permits.clone();
+        let total = self.total;
+        // "busy": another hash is running or waiting for a permit right now.
+        let busy = move || permits.available_permits() + 1 < total;
+        Ok(tokio::task::spawn_blocking(move || f(&memory, busy())).await?)
     }
 
     /// Hashes a password into a PHC string `$argon2id$v=19$m=19456,t=2,p=1$…`.
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        self.blocking(move || hash_sync(&password)).await?
+        self.blocking(move |mem, busy| hash_with(mem, busy, &password))
+            .await?
     }
 
     /// Verifies against a stored PHC string. Malformed stored hashes simply fail.
     pub async fn verify(&self, password: String, stored: String) -> anyhow::Result<bool> {
-        self.blocking(move || {
-            argon2()
-                .verify_password(password.as_bytes(), stored.as_str())
-                .is_ok()
-        })
-        .await
+        self.blocking(move |mem, busy| verify_with(mem, busy, &password, &stored))
+            .await
     }
 
     /// Burns the same time as a real verification, for unknown usernames.
@@ -125,11 +175,53 @@ impl Hasher {
     }
 }
 
-pub fn hash_sync(password: &str) -> anyhow::Result<String> {
-    argon2()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+fn hash_with(mem: &MemoryPool, busy: bool, password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt[..]);
+    let argon = argon2();
+    let params = argon.params().clone();
+    let mut out = [0u8; 32];
+    mem.with(params.block_count(), busy, |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+    })
+    .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| anyhow::anyhow!("argon2: {e}"))?,
+        salt: Some(Salt::new(&salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("argon2: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Verifies `password` against a PHC string with the parameters it names, in constant time.
+fn verify_with(mem: &MemoryPool, busy: bool, password: &str, stored: &str) -> bool {
+    let Ok(phc) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(phc.algorithm.as_str()),
+        Params::try_from(&phc),
+        phc.salt,
+        phc.hash,
+    ) else {
+        return false;
+    };
+    let version = match phc.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    // Refuse absurd stored parameters rather than allocate for them.
+    if params.m_cost() > 1 << 20 || params.t_cost() > 16 {
+        return false;
+    }
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let ok = mem.with(params.block_count(), busy, |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, blocks)
+    });
+    ok.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_ref()))
 }
 
 #[cfg(test)]
@@ -150,17 +242,25 @@ mod tests {
 
     #[test]
     fn phc_string_has_owasp_parameters() {
-        let h = hash_sync("correct horse battery staple").unwrap();
+        let h = hash_with(
+            &MemoryPool::default(),
+            false,
+            "correct horse battery staple",
+        )
+        .unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        let mem = MemoryPool::default();
+        assert!(verify_with(&mem, true, "correct horse battery staple", &h));
+        assert!(!verify_with(&mem, true, "correct horse battery stapl", &h));
+        assert!(!verify_with(&mem, true, "x", "not a hash"));
+        // Interoperable with the argon2 crate's own PHC API, both ways.
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let theirs = argon2().hash_password(b"pw-123456").unwrap().to_string();
+        assert!(verify_with(&mem, true, "pw-123456", &theirs));
         assert!(
             argon2()
                 .verify_password(b"correct horse battery staple", h.as_str())
                 .is_ok()
-        );
-        assert!(
-            argon2()
-                .verify_password(b"correct horse battery stapl", h.as_str())
-                .is_err()
         );
     }
 }

@@ -47,17 +47,26 @@ pub async fn hit_ip(db: &Db, ip: IpAddr, limit: u32, now: i64) -> sqlx::Result<O
     Ok((count > i64::from(limit)).then(|| (start + WINDOW - now).max(1) as u64))
 }
 
-/// `Some(retry_after)` while the account is in back-off.
-pub async fn account_locked(db: &Db, username_key: &str, now: i64) -> sqlx::Result<Option<u64>> {
+/// The account's back-off state: `locked` is `Some(retry_after)` while it lasts;
+/// `has_failures` says whether there is a failure record to clear after a success.
+pub struct AccountState {
+    pub locked: Option<u64>,
+    pub has_failures: bool,
+}
+
+pub async fn account_state(db: &Db, username_key: &str, now: i64) -> sqlx::Result<AccountState> {
     let row = sqlx::query("SELECT locked_until FROM login_failures WHERE username_key = $1")
         .bind(username_key)
         .fetch_optional(&db.pool)
         .await?;
-    let until: i64 = match row {
+    let until: i64 = match &row {
         Some(r) => r.try_get(0)?,
         None => 0,
     };
-    Ok((until > now).then(|| (until - now) as u64))
+    Ok(AccountState {
+        locked: (until > now).then(|| (until - now) as u64),
+        has_failures: row.is_some(),
+    })
 }
 
 pub async fn record_failure(db: &Db, username_key: &str, now: i64) -> sqlx::Result<()> {

@@ -38,6 +38,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         hasher: Hasher::new(),
         keys: Arc::new(keys),
+        content_cache: Arc::default(),
     })
 }
 

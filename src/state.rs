@@ -34,10 +34,29 @@ impl Keys {
     }
 }
 
+/// A short-lived copy of a response body that is the same for every anonymous caller.
+#[derive(Default)]
+pub struct BodyCache(std::sync::RwLock<Option<(std::time::Instant, axum::body::Bytes)>>);
+
+impl BodyCache {
+    pub fn get(&self, ttl: std::time::Duration) -> Option<axum::body::Bytes> {
+        let guard = self.0.read().ok()?;
+        let (at, body) = guard.as_ref()?;
+        (at.elapsed() < ttl).then(|| body.clone())
+    }
+    pub fn put(&self, body: axum::body::Bytes) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = Some((std::time::Instant::now(), body));
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub hasher: Hasher,
     pub keys: Arc<Keys>,
+    /// `/api/content` for anonymous callers.
+    pub content_cache: Arc<BodyCache>,
 }

@@ -136,11 +136,12 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
             .map(|s| s.chars().take(200).collect())
             .unwrap_or_default(),
     };
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let route = crate::metrics::enabled().then(|| {
+        req.extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| "unmatched".to_string())
+    });
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     req.extensions_mut().insert(ctx.clone());
@@ -183,7 +184,9 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
         h.insert(HeaderName::from_static("x-request-id"), v);
     }
     let status = res.status().as_u16();
-    crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
+    if let Some(route) = route {
+        crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
+    }
     let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     tracing::info!(
         target: "gleh::access",

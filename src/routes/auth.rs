@@ -89,7 +89,8 @@ pub async fn login(
     check_lengths(username, password)?;
     let key = users::username_key(username);
     let now = now();
-    if let Some(retry) = ratelimit::account_locked(&state.db, &key, now).await? {
+    let account = ratelimit::account_state(&state.db, &key, now).await?;
+    if let Some(retry) = account.locked {
         crate::metrics::rate_limit_hit("account");
         tracing::warn!(
             event = "rate_limit_exceeded",
@@ -129,7 +130,9 @@ pub async fn login(
             return Err(ApiError::unauthorized(BAD_CREDENTIALS));
         }
     };
-    ratelimit::clear_failures(&state.db, &key).await?;
+    if account.has_failures {
+        ratelimit::clear_failures(&state.db, &key).await?;
+    }
     crate::metrics::login(true);
     if let Some(old) = previous {
         session::destroy(&state.db, &old.id_hash).await?;

@@ -40,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(pages::logout_submit))
         .route("/profile", get(pages::profile).post(pages::profile_submit))
+        .route("/profile/password", post(pages::password_submit))
+        .route(
+            "/profile/avatar",
+            post(pages::avatar_submit).layer(DefaultBodyLimit::max(avatar::UPLOAD_BODY_LIMIT)),
+        )
         .route("/health", get(health))
         .route("/health/deep", get(health_deep))
         .route("/csrf-token", get(auth::csrf_token))
@@ -139,11 +144,21 @@ async fn health_deep(State(state): State<AppState>) -> Response {
     )
 }
 
+/// How long the anonymous catalog JSON is reused before it is rebuilt from the database
+/// (other instances and `gleh courses import` change the catalog without telling us).
+const ANONYMOUS_CONTENT_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn content(
     State(state): State<AppState>,
     MaybeSession(s): MaybeSession,
 ) -> ApiResult<Response> {
-    let entries = catalog::list_for_user(&state.db, s.map(|s| s.user.id)).await?;
+    let user = s.map(|s| s.user.id);
+    if user.is_none()
+        && let Some(body) = state.content_cache.get(ANONYMOUS_CONTENT_TTL)
+    {
+        return Ok(json_bytes(StatusCode::OK, body));
+    }
+    let entries = catalog::list_for_user(&state.db, user).await?;
     let items: Vec<_> = entries
         .into_iter()
         .map(|e| {
@@ -160,7 +175,25 @@ async fn content(
             })
         })
         .collect();
-    Ok(json(StatusCode::OK, json!({"content": items})))
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&json!({"content": items})).map_err(ApiError::internal)?,
+    );
+    if user.is_none() {
+        state.content_cache.put(body.clone());
+    }
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+fn json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -269,7 +269,7 @@ impl SetCookie {
                 .is_some_and(|v| v <= 0)
             || self
                 .attr("expires")
-                .and_then(|v| httpdate_year(v))
+                .and_then(httpdate_year)
                 .is_some_and(|y| y < 2000)
     }
     /// The header as text with the value hidden: `name=…; Path=/; Secure`.
@@ -331,9 +331,6 @@ impl Jar {
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

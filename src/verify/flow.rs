@@ -1,6 +1,6 @@
-//! The checks that need an account, in the order they run: register (§14), log in (§14,
-//! and §11's cookie), the session (§14), CSRF (§13), the body limit, the load test (§15),
-//! logout and the replayed cookie, the session timeout (§12), and the cleanup.
+//! The account's path through the checks, in the order they run: register (§14), log in
+//! (§14, and §11's cookie), the session (§14), the load test (§15), logout and the
+//! replayed cookie, the session timeout (§12), and the cleanup. CSRF is in `csrf.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -13,8 +13,6 @@ use super::{
     client::{Jar, Resp, session_cookie, short},
     load,
 };
-
-const MIB: usize = 1 << 20;
 
 /// The report text for a 429 from the auth endpoints.
 fn rate_limited(res: &Resp) -> String {
@@ -80,7 +78,7 @@ impl Verifier {
     }
 
     /// A login as the seed sends it (JSON, no CSRF token); the response, or the report text.
-    async fn login_request(&self) -> Result<Resp, String> {
+    pub async fn login_request(&self) -> Result<Resp, String> {
         self.http()
             .post("/api/login")
             .json(&json!({"username": self.username, "password": self.password}))
@@ -167,235 +165,6 @@ impl Verifier {
                     .fail("auth.profile", format!("{}{to}", res.summary()));
             }
             Err(e) => self.report.fail("auth.profile", format!("no answer: {e}")),
-        }
-    }
-
-    async fn fetch_token(&self, with_cookie: bool) -> Result<String, String> {
-        let mut req = self.http().get("/csrf-token");
-        if with_cookie {
-            req = req.cookies(&self.jar);
-        }
-        let res = req.send().await.map_err(|e| format!("no answer: {e}"))?;
-        res.json()
-            .and_then(|j| {
-                j.get("csrf_token")
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            })
-            .filter(|t| res.status.is_success() && !t.is_empty())
-            .ok_or_else(|| format!("{}: no csrf_token in the answer", res.summary()))
-    }
-
-    async fn update_profile(
-        &self,
-        token: Option<&str>,
-        extra: &[(&str, &str)],
-        about_me: &str,
-    ) -> Result<Resp, String> {
-        let mut req = self.http().post("/api/profile").cookies(&self.jar);
-        if let Some(t) = token {
-            req = req.header("X-CSRFToken", t);
-        }
-        for (k, v) in extra {
-            req = req.header(k, v);
-        }
-        req.json(&json!({"about_me": about_me}))
-            .send()
-            .await
-            .map_err(|e| format!("no answer: {e}"))
-    }
-
-    /// A request that must be refused: any 4xx passes; a success is `cause`.
-    fn expect_refusal(&mut self, id: &str, what: &str, res: Result<Resp, String>, cause: &str) {
-        match res {
-            Ok(res) if res.status.is_client_error() => {
-                self.report.pass(id, res.summary());
-                self.errors.push((what.to_string(), res));
-            }
-            Ok(res) if res.status.is_success() => self
-                .report
-                .fail(id, format!("accepted ({}) — {cause}", res.summary())),
-            Ok(res) => self
-                .report
-                .fail(id, format!("{}: expected a 4xx refusal", res.summary())),
-            Err(e) => self.report.fail(id, e),
-        }
-    }
-
-    /// §13: a token from `/csrf-token` (fetched without the session cookie, as the seed
-    /// does), a profile update with it, and three that must be refused.
-    pub async fn csrf_checks(&mut self) {
-        // What to write: the seed's bio for a throwaway user; an existing user's own.
-        let (good, bad) = if self.throwaway {
-            (
-                "Test bio".to_string(),
-                "gleh verify: this update must be refused".to_string(),
-            )
-        } else {
-            let current = match self
-                .http()
-                .get("/api/profile")
-                .cookies(&self.jar)
-                .send()
-                .await
-            {
-                Ok(res) if res.status.is_success() => {
-                    res.json().and_then(|j| match &j["user"]["about_me"] {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Null => Some(String::new()),
-                        _ => None,
-                    })
-                }
-                _ => None,
-            };
-            let Some(current) = current else {
-                let why = format!(
-                    "not run: could not read the profile of {} to leave it unchanged",
-                    self.username
-                );
-                return self.report.skip_all("csrf.", &why);
-            };
-            (current.clone(), current)
-        };
-
-        let mut accepted = None;
-        match self.fetch_token(false).await {
-            Ok(anon) => {
-                match self.update_profile(Some(&anon), &[], &good).await {
-                    Ok(res) if res.status.is_success() => {
-                        self.report.pass(
-                        "csrf.token",
-                        format!("{} characters, fetched without the session cookie as the seed does", anon.len()),
-                    );
-                        self.report.pass("csrf.valid", res.summary());
-                        accepted = Some(anon);
-                    }
-                    Ok(first) => match self.fetch_token(true).await {
-                        Ok(bound) => match self.update_profile(Some(&bound), &[], &good).await {
-                            Ok(res) if res.status.is_success() => {
-                                self.report.warn(
-                                "csrf.token",
-                                format!("the token fetched without the session cookie (the seed's curl) was refused ({}); one fetched with the cookie works", first.summary()),
-                            );
-                                self.report.pass("csrf.valid", res.summary());
-                                accepted = Some(bound);
-                            }
-                            Ok(res) => {
-                                self.report.pass("csrf.token", "a token was issued");
-                                self.report.fail(
-                                "csrf.valid",
-                                format!("{} with the token fetched without the cookie, {} with one fetched with it", first.summary(), res.summary()),
-                            );
-                            }
-                            Err(e) => self.report.fail("csrf.valid", e),
-                        },
-                        Err(e) => {
-                            self.report
-                                .fail("csrf.token", format!("with the session cookie: {e}"));
-                            self.report.fail("csrf.valid", first.summary());
-                        }
-                    },
-                    Err(e) => self.report.fail("csrf.valid", e),
-                }
-            }
-            Err(e) => {
-                match self.fetch_token(true).await {
-                    Ok(bound) => {
-                        self.report.warn(
-                        "csrf.token",
-                        format!("without the session cookie (the seed's curl): {e}; with it: a token"),
-                    );
-                        match self.update_profile(Some(&bound), &[], &good).await {
-                            Ok(res) if res.status.is_success() => {
-                                self.report.pass("csrf.valid", res.summary());
-                                accepted = Some(bound);
-                            }
-                            Ok(res) => self.report.fail("csrf.valid", res.summary()),
-                            Err(e) => self.report.fail("csrf.valid", e),
-                        }
-                    }
-                    Err(e2) => {
-                        self.report
-                            .fail("csrf.token", format!("{e}; with the session cookie: {e2}"));
-                        self.report.skip("csrf.valid", "not run: no token");
-                    }
-                }
-            }
-        }
-        let Some(token) = accepted else {
-            let why = "not run: no update was accepted, so a refusal would prove nothing";
-            for id in ["csrf.invalid", "csrf.missing", "csrf.cross-site"] {
-                self.report.skip(id, why);
-            }
-            return;
-        };
-        let res = self.update_profile(Some("invalid-token"), &[], &bad).await;
-        self.expect_refusal(
-            "csrf.invalid",
-            "POST /api/profile with an invalid token",
-            res,
-            "the server does not check the CSRF token",
-        );
-        let res = self.update_profile(None, &[], &bad).await;
-        self.expect_refusal(
-            "csrf.missing",
-            "POST /api/profile without a token",
-            res,
-            "the server does not require a CSRF token",
-        );
-        let cross = [
-            ("Sec-Fetch-Site", "cross-site"),
-            ("Origin", "https://cross-site.invalid"),
-        ];
-        let res = self.update_profile(Some(&token), &cross, &bad).await;
-        self.expect_refusal(
-            "csrf.cross-site",
-            "a cross-site POST /api/profile",
-            res,
-            "the server has no cross-origin check (Sec-Fetch-Site / Origin)",
-        );
-        self.token = Some(token);
-    }
-
-    /// A 6 MiB body must get 413; a malformed one is collected for the leak check.
-    pub async fn body_limit(&mut self) {
-        let Some(token) = self.token.clone() else {
-            return self.report.skip(
-                "body.limit",
-                "not run: needs a session and an accepted CSRF token",
-            );
-        };
-        let http = self.http().clone();
-        let post = || {
-            http.post("/api/profile")
-                .cookies(&self.jar)
-                .header("X-CSRFToken", &token)
-        };
-        if let Ok(res) = post()
-            .body("application/json", br#"{"about_me": "#.to_vec())
-            .send()
-            .await
-        {
-            self.errors
-                .push(("POST /api/profile with malformed JSON".into(), res));
-        }
-        let mut body = Vec::with_capacity(6 * MIB + 32);
-        body.extend_from_slice(br#"{"verify_padding": ""#);
-        body.resize(body.len() + 6 * MIB, b'a');
-        body.extend_from_slice(br#""}"#);
-        match post().body("application/json", body).send().await {
-            Ok(res) if res.status.as_u16() == 413 => {
-                self.report.pass("body.limit", res.summary());
-                self.errors.push(("a 6 MiB POST".into(), res));
-            }
-            Ok(res) => self.report.fail(
-                "body.limit",
-                format!("{} — the 6 MiB body was read (GLEH's MAX_REQUEST_BODY_SIZE is 5 MiB; behind nginx, set client_max_body_size)", res.summary()),
-            ),
-            Err(e) => self.report.warn(
-                "body.limit",
-                format!("the connection ended before an answer ({e}): refused, but without a 413"),
-            ),
         }
     }
 
@@ -528,11 +297,6 @@ impl Verifier {
                 "not run: pass --session-timeout SECONDS for a deployment with a short PERMANENT_SESSION_LIFETIME",
             );
         };
-        if self.report_has_no_session() {
-            return self
-                .report
-                .skip("session.timeout", "not run: no account could log in");
-        }
         let jar = match self.fresh_session().await {
             Ok(j) => j,
             Err(e) => return self.report.fail("session.timeout", e),
@@ -585,10 +349,6 @@ impl Verifier {
                 .report
                 .fail("session.timeout", format!("no answer: {e}")),
         }
-    }
-
-    fn report_has_no_session(&self) -> bool {
-        self.throwaway && !self.registered
     }
 
     /// Deletes the throwaway account (`DELETE /api/account`, session + token + password).

@@ -12,6 +12,9 @@ use std::{
 
 use super::{client::Http, report::Progress};
 
+/// Latencies of the successes, the failure count, and the first failure.
+type Tally = (Vec<Duration>, usize, Option<String>);
+
 pub struct LoadResult {
     pub requests: usize,
     pub concurrency: usize,
@@ -55,8 +58,7 @@ pub async fn run(
     let concurrency = concurrency.clamp(1, requests.max(1));
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<(Vec<Duration>, usize, Option<String>)>> =
-        Arc::new(Mutex::new((Vec::new(), 0, None)));
+    let results = Arc::new(Mutex::new(Tally::default()));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {

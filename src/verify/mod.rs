@@ -30,7 +30,9 @@
 
 mod checks;
 mod client;
+mod csrf;
 mod flow;
+mod hygiene;
 mod load;
 mod report;
 mod tls_probe;
@@ -167,7 +169,8 @@ impl Target {
     }
 }
 
-/// The state of one run, shared by the checks in `checks.rs` and `flow.rs`.
+/// The state of one run, shared by the checks (`checks.rs`, `flow.rs`, `csrf.rs`,
+/// `hygiene.rs`).
 pub struct Verifier {
     pub args: Args,
     pub target: Target,
@@ -316,7 +319,8 @@ impl Verifier {
         self.progress.show("§11: plain-HTTP login probe…");
         self.http_redirect().await;
         self.progress.show("§14: logging in…");
-        if self.login().await {
+        let logged_in = self.login().await;
+        if logged_in {
             self.session_checks().await;
             self.progress.show("§13: CSRF checks…");
             self.csrf_checks().await;
@@ -328,11 +332,11 @@ impl Verifier {
             }
         }
         self.load_test().await;
-        if !self.jar.is_empty() {
+        if logged_in {
             self.progress.show("logout checks…");
             self.logout_checks().await;
+            self.session_timeout().await;
         }
-        self.session_timeout().await;
         self.progress.show("cleanup…");
         self.cleanup().await;
         self.hygiene();
