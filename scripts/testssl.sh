@@ -20,10 +20,21 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# An ECDSA P-256 certificate for localhost, valid 90 days (Mozilla's recommended lifetime).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 90 \
-  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+# A private CA (handed to testssl.sh with --add-ca, as a public CA would be in its trust
+# store) and an ECDSA P-256 leaf for localhost, valid 90 days (Mozilla's recommended
+# lifetime), with a CRL distribution point as public CAs include.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+  -subj "/CN=GLEH test CA" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -subj "/CN=localhost" -keyout "$work/key.pem" -out "$work/leaf.csr" 2>/dev/null
+printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+  "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+  "crlDistributionPoints=URI:http://localhost/gleh-test-ca.crl" >"$work/leaf.ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+  -days 90 -extfile "$work/leaf.ext" -out "$work/leaf.pem" 2>/dev/null
+cat "$work/leaf.pem" "$work/ca.pem" >"$work/cert.pem"
 chmod 400 "$work/key.pem"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -36,7 +47,7 @@ pid=$!
 for _ in $(seq 1 50); do grep -q '"event":"listening"' "$work/gleh.log" 2>/dev/null && break; sleep 0.1; done
 
 rm -f "$out.json"
-"$tool" --quiet --color 0 --warnings batch --sneaky --ip 127.0.0.1 --jsonfile "$out.json" "https://localhost:$port/" | tee "$out"
+"$tool" --quiet --color 0 --warnings batch --sneaky --ip 127.0.0.1 --add-ca "$work/ca.pem" --jsonfile "$out.json" "https://localhost:$port/" | tee "$out"
 echo
 echo "Findings by severity (testssl.sh JSON):"
 python3 - "$out.json" <<'PY'

@@ -118,12 +118,15 @@ impl Run {
     }
 }
 
-/// Runs `gleh verify ARGS` (from an empty directory, clean environment).
+/// Runs `gleh verify ARGS` from an empty directory, in an environment where the server
+/// could not start (production mode without SECRET_KEY or DATABASE_URL): verify is a
+/// client and needs no server configuration.
 async fn verify(args: &[&str]) -> Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().expect("tempdir");
-        let out = helpers::command(dir.path(), &[])
+        let env = [("GLEH_ENV".to_string(), "production".to_string())];
+        let out = helpers::command(dir.path(), &env)
             .arg("verify")
             .args(&args)
             .output()
@@ -449,6 +452,10 @@ async fn legacy_tls_accepted_fails() {
         .args([
             "s_server", "-quiet", "-www", "-cert", "c.pem", "-key", "k.pem",
         ])
+        // Five connections (this test's readiness check, verify's reachability check, its
+        // TLS 1.2/1.3 handshake and the two legacy probes), then exit: the HTTP checks then
+        // fail fast instead of waiting on s_server's `-www` answers.
+        .args(["-naccept", "5"])
         .args([
             "-accept",
             &format!("127.0.0.1:{port}"),
@@ -488,6 +495,155 @@ async fn legacy_tls_accepted_fails() {
     }
 }
 
+/// Kills a helper process when the test ends, even on a panic.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// The nginx deployment (deploy/nginx/gleh.conf on loopback ports, self-signed) in front of
+/// a production `gleh`: every check passes, the 413 comes from nginx, and its Server
+/// header names no version. Needs nginx; skipped without it, except under CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_deployment_passes() {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let Some(nginx) = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(std::path::PathBuf::from))
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "nginx is required under CI"
+        );
+        eprintln!("nginx not installed: skipping");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (cert, key) = make_cert(90);
+    std::fs::write(d.join("cert.pem"), cert).unwrap();
+    std::fs::write(d.join("key.pem"), key).unwrap();
+    let (https, http) = (free_port(), free_port());
+    let public = format!("https://127.0.0.1:{https}");
+    let s = Server::start(
+        Backend::Sqlite,
+        &[
+            ("GLEH_ENV", "production"),
+            ("SECRET_KEY", SECRET),
+            ("SESSION_COOKIE_SECURE", "true"),
+            ("PUBLIC_URL", &public),
+        ],
+    )
+    .await;
+    let upstream = s.addr.rsplit(':').next().unwrap().to_string();
+    let mut site = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/nginx/gleh.conf"
+    ))
+    .expect("deploy/nginx/gleh.conf");
+    for (from, to) in [
+        (
+            "listen 443 ssl http2;",
+            format!("listen 127.0.0.1:{https} ssl http2;"),
+        ),
+        ("listen 80;", format!("listen 127.0.0.1:{http};")),
+        ("listen [::]:443 ssl http2;", String::new()),
+        ("listen [::]:80;", String::new()),
+        (
+            "server 127.0.0.1:8000;",
+            format!("server 127.0.0.1:{upstream};"),
+        ),
+        (
+            "/etc/letsencrypt/live/platform.edu/fullchain.pem",
+            d.join("cert.pem").display().to_string(),
+        ),
+        (
+            "/etc/letsencrypt/live/platform.edu/privkey.pem",
+            d.join("key.pem").display().to_string(),
+        ),
+    ] {
+        assert!(
+            site.contains(from),
+            "deploy/nginx/gleh.conf has no {from:?}"
+        );
+        site = site.replace(from, &to);
+    }
+    let p = d.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+         events {{ worker_connections 256; }}\nhttp {{\n default_type application/octet-stream;\n\
+         access_log {p}/access.log;\n client_body_temp_path {p}/body;\n proxy_temp_path {p}/proxy;\n\
+         fastcgi_temp_path {p}/fastcgi;\n uwsgi_temp_path {p}/uwsgi;\n scgi_temp_path {p}/scgi;\n{site}\n}}\n"
+    );
+    std::fs::write(d.join("nginx.conf"), conf).unwrap();
+    let _nginx = KillOnDrop(
+        std::process::Command::new(&nginx)
+            .arg("-p")
+            .arg(d)
+            .arg("-c")
+            .arg(d.join("nginx.conf"))
+            .arg("-e")
+            .arg(d.join("error.log"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn nginx"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while [https, http]
+        .iter()
+        .any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(d.join("error.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let run = verify(&[
+        "--insecure",
+        "--http-url",
+        &format!("http://127.0.0.1:{http}"),
+        &public,
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for id in IDS {
+        let want = if SKIPPED_BY_DEFAULT.contains(id) {
+            "SKIP"
+        } else {
+            "PASS"
+        };
+        assert_eq!(run.status(id), want, "{}", run.line(id));
+    }
+    assert!(
+        run.line("leak.server").contains("server: nginx"),
+        "{}",
+        run.line("leak.server")
+    );
+    assert!(
+        run.line("body.limit").contains("413"),
+        "{}",
+        run.line("body.limit")
+    );
+    assert!(auth_requests(&s) <= 5);
+    assert_eq!(s.db.count("users").await, 0);
+}
+
 /// A small GLEH look-alike over TLS, with switchable flaws, for what a real `gleh` cannot be
 /// configured to get wrong.
 mod standin {
@@ -517,9 +673,27 @@ mod standin {
         pub csrf_unchecked: bool,
         /// Client-side signed-cookie sessions: logout only asks the browser to forget.
         pub cookie_sessions: bool,
+        /// A cookie named `session` with `Path=/api; Domain=…; SameSite=None`, no HttpOnly.
+        pub bad_cookie: bool,
+        /// No CSP, nosniff, Referrer-Policy or COOP headers.
+        pub no_headers: bool,
+        /// Version banners in `Server`/`X-Powered-By` and a stack trace in the 404 page.
+        pub leaky: bool,
+        /// Bodies of any size are read.
+        pub no_body_limit: bool,
+        /// The certificate's days left (default 90).
+        pub cert_days: Option<i64>,
     }
 
-    const COOKIE: &str = "__Host-session";
+    impl Flaws {
+        fn cookie(&self) -> &'static str {
+            if self.bad_cookie {
+                "session"
+            } else {
+                "__Host-session"
+            }
+        }
+    }
 
     #[derive(Default)]
     struct Data {
@@ -557,19 +731,19 @@ mod standin {
         hex::encode(Sha256::digest(format!("{secret}:{user}")))
     }
 
-    fn cookie_value(h: &HeaderMap) -> Option<String> {
+    fn cookie_value(h: &HeaderMap, name: &str) -> Option<String> {
         h.get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|p| p.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
+            .find(|(k, _)| *k == name)
             .map(|(_, v)| v.to_string())
     }
 
     impl App {
         fn user(&self, h: &HeaderMap) -> Option<String> {
-            let v = cookie_value(h)?;
+            let v = cookie_value(h, self.flaws.cookie())?;
             let data = self.data.lock().unwrap();
             if self.flaws.cookie_sessions {
                 let (user, sig) = v.split_once('.')?;
@@ -639,7 +813,12 @@ mod standin {
             200,
             json!({"message": "Login successful.", "user": {"username": user}}),
         );
-        let c = format!("{COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax");
+        let name = app.flaws.cookie();
+        let c = if app.flaws.bad_cookie {
+            format!("{name}={value}; Path=/api; Domain=127.0.0.1; SameSite=None; Secure")
+        } else {
+            format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax")
+        };
         res.headers_mut()
             .append(header::SET_COOKIE, HeaderValue::from_str(&c).unwrap());
         res
@@ -649,11 +828,11 @@ mod standin {
         if app.user(&h).is_none() {
             return reply(401, json!({"error": "Not logged in."}));
         }
-        if let Some(v) = cookie_value(&h) {
+        if let Some(v) = cookie_value(&h, app.flaws.cookie()) {
             app.data.lock().unwrap().sessions.remove(&v);
         }
         let mut res = reply(200, json!({"message": "Logout successful."}));
-        let c = format!("{COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
+        let c = format!("{}=; Path=/; Max-Age=0; Secure", app.flaws.cookie());
         res.headers_mut()
             .append(header::SET_COOKIE, HeaderValue::from_str(&c).unwrap());
         res
@@ -729,13 +908,19 @@ mod standin {
         let mut set = |k: &'static str, v: &'static str| {
             h.insert(k, HeaderValue::from_static(v));
         };
-        set(
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
-        );
-        set("x-content-type-options", "nosniff");
-        set("referrer-policy", "strict-origin-when-cross-origin");
-        set("cross-origin-opener-policy", "same-origin");
+        if !app.flaws.no_headers {
+            set(
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+            );
+            set("x-content-type-options", "nosniff");
+            set("referrer-policy", "strict-origin-when-cross-origin");
+            set("cross-origin-opener-policy", "same-origin");
+        }
+        if app.flaws.leaky {
+            set("server", "standin/1.2.3");
+            set("x-powered-by", "Express");
+        }
         if !app.flaws.no_hsts {
             set(
                 "strict-transport-security",
@@ -778,11 +963,21 @@ mod standin {
             .route("/profile", get(profile_page))
             .route("/api/profile", get(get_profile).post(post_profile))
             .route("/api/account", delete(delete_account))
-            .fallback(|| async { reply(404, json!({"error": "Not found."})) })
-            .layer(DefaultBodyLimit::max(5 << 20))
+            .fallback(|State(app): State<App>| async move {
+                if app.flaws.leaky {
+                    let trace = "thread 'main' panicked at src/main.rs:3:5\nstack backtrace: …";
+                    return (StatusCode::NOT_FOUND, trace).into_response();
+                }
+                reply(404, json!({"error": "Not found."}))
+            })
+            .layer(if flaws.no_body_limit {
+                DefaultBodyLimit::disable()
+            } else {
+                DefaultBodyLimit::max(5 << 20)
+            })
             .layer(middleware::from_fn_with_state(app.clone(), headers))
             .with_state(app);
-        let (cert, key) = super::make_cert(90);
+        let (cert, key) = super::make_cert(flaws.cert_days.unwrap_or(90));
         let tls = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
             .await
             .expect("TLS config");
@@ -879,4 +1074,111 @@ async fn session_outliving_the_timeout_fails() {
         "PASS",
         "the live session is reused for the cleanup"
     );
+}
+
+/// A certificate that does not chain to a trusted root, checked without --insecure: only
+/// tls.chain FAILs (the rest goes on over the accepted certificate).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_fails_without_insecure() {
+    let (https, http) = standin::start(standin::Flaws::default()).await;
+    let run = verify(&["--requests", "5", "--http-url", &http, &https]).await;
+    run.assert_fails(&[("tls.chain", "not issued by a publicly trusted CA")]);
+}
+
+/// Days left: FAIL under 7, WARN under 30.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_certificate_warns_then_fails() {
+    let days_left = |run: &Run| -> i64 {
+        let line = run.line("tls.expiry");
+        let (before, _) = line.rsplit_once(" days left").expect("days left");
+        before
+            .rsplit('(')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("a number of days")
+    };
+    let soon = standin::Flaws {
+        cert_days: Some(20),
+        ..Default::default()
+    };
+    let run = verify_standin(soon, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.status("tls.expiry"),
+        "WARN",
+        "{}",
+        run.line("tls.expiry")
+    );
+    assert!(
+        (19..=20).contains(&days_left(&run)),
+        "{}",
+        run.line("tls.expiry")
+    );
+    let very_soon = standin::Flaws {
+        cert_days: Some(5),
+        ..Default::default()
+    };
+    let run = verify_standin(very_soon, &[]).await;
+    run.assert_fails(&[("tls.expiry", "days left")]);
+    assert!(
+        (4..=5).contains(&days_left(&run)),
+        "{}",
+        run.line("tls.expiry")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weak_cookie_attributes_fail() {
+    let flaws = standin::Flaws {
+        bad_cookie: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[
+        ("cookie.httponly", "no HttpOnly flag"),
+        ("cookie.samesite", "SameSite=none"),
+        ("cookie.path", "Path=/api"),
+        ("cookie.domain", "Domain=127.0.0.1"),
+    ]);
+    assert_eq!(run.status("cookie.secure"), "PASS");
+    assert_eq!(run.status("cookie.prefix"), "WARN");
+    assert!(
+        run.stdout
+            .match_indices("session=")
+            .all(|(i, m)| run.stdout[i + m.len()..].starts_with('…')),
+        "cookie values are never printed:\n{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_security_headers_fail() {
+    let flaws = standin::Flaws {
+        no_headers: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[
+        ("headers.csp", "no Content-Security-Policy on /"),
+        ("headers.nosniff", "no x-content-type-options"),
+        ("headers.referrer", "no referrer-policy"),
+        ("headers.coop", "no cross-origin-opener-policy"),
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaks_and_unlimited_bodies_fail() {
+    let flaws = standin::Flaws {
+        leaky: true,
+        no_body_limit: true,
+        ..Default::default()
+    };
+    let run = verify_standin(flaws, &[]).await;
+    run.assert_fails(&[
+        ("leak.errors", "a stack trace"),
+        ("leak.server", "server: standin/1.2.3"),
+        ("body.limit", "the 6 MiB body was read"),
+    ]);
+    assert!(run.line("leak.server").contains("x-powered-by: Express"));
 }
