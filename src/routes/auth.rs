@@ -323,6 +323,30 @@ pub async fn revoke_session(
     Ok(json(StatusCode::OK, json!({"message": "Session revoked."})))
 }
 
+/// Re-authentication before a sensitive change (ASVS 7.5.1): the signed-in user, if
+/// `password` is theirs; `None` (logged as `failure_event`) when it is not.
+async fn reauthenticate(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &session::Session,
+    password: &str,
+    failure_event: &'static str,
+) -> ApiResult<Option<users::User>> {
+    let Some(user) = users::find_by_id(&state.db, s.user.id).await? else {
+        return Err(ApiError::unauthorized("Authentication required."));
+    };
+    let ok = password.len() <= MAX_PASSWORD_BYTES
+        && state
+            .hasher
+            .verify(password.to_string(), user.password_hash.clone())
+            .await?;
+    if !ok {
+        tracing::warn!(event = failure_event, request_id = %ctx.request_id, user_id = user.id, ip = %ctx.ip);
+        return Ok(None);
+    }
+    Ok(Some(user))
+}
+
 /// `{current_password, new_password, confirm_password}`: verifies the current password,
 /// applies the policy, ends every other session and rotates this one.
 pub async fn change_password(
@@ -337,20 +361,10 @@ pub async fn change_password(
     if current.is_empty() || new.is_empty() || confirm.is_empty() {
         return Err(ApiError::bad_request("Missing required fields"));
     }
-    if current.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::bad_request("Current password is incorrect"));
-    }
-    let Some(user) = users::find_by_id(&state.db, s.user.id).await? else {
-        return Err(ApiError::unauthorized("Authentication required."));
-    };
-    if !state
-        .hasher
-        .verify(current.to_string(), user.password_hash.clone())
-        .await?
-    {
-        tracing::warn!(event = "password_change_failed", request_id = %ctx.request_id, user_id = user.id, ip = %ctx.ip);
+    let Some(user) = reauthenticate(&state, &ctx, &s, current, "password_change_failed").await?
+    else {
         return Err(ApiError::unauthorized("Current password is incorrect"));
-    }
+    };
     if new != confirm {
         return Err(ApiError::bad_request("New passwords do not match"));
     }
@@ -403,20 +417,10 @@ pub async fn delete_account(
     if password.is_empty() {
         return Err(ApiError::bad_request("Password is required."));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
+    let Some(user) = reauthenticate(&state, &ctx, &s, password, "account_delete_failed").await?
+    else {
         return Err(ApiError::unauthorized("Password is incorrect."));
-    }
-    let Some(user) = users::find_by_id(&state.db, s.user.id).await? else {
-        return Err(ApiError::unauthorized("Authentication required."));
     };
-    if !state
-        .hasher
-        .verify(password.to_string(), user.password_hash.clone())
-        .await?
-    {
-        tracing::warn!(event = "account_delete_failed", request_id = %ctx.request_id, user_id = user.id, ip = %ctx.ip);
-        return Err(ApiError::unauthorized("Password is incorrect."));
-    }
     users::delete(&state.db, user.id).await?;
     remove_avatar(&state.config.data_dir, &user.avatar).await;
     tracing::info!(
