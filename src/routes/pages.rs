@@ -348,7 +348,7 @@ pub async fn index(
         Vec::new()
     } else if facets.len() > TOP_FACETS {
         let mut more = facets.split_off(TOP_FACETS);
-        more.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        more.sort_by_key(|f| f.name.to_lowercase());
         more
     } else {
         Vec::new()
