@@ -471,6 +471,51 @@ async fn systemd_notify() {
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
 }
 
+/// The full header set of an HTML page, a JSON answer and an error over HTTPS (a snapshot:
+/// volatile headers — date, request id, length — are left out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
+    let mut c = s.tls_client(&pem);
+    let common = [
+        "content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        "x-content-type-options: nosniff",
+        "x-frame-options: DENY",
+        "referrer-policy: strict-origin-when-cross-origin",
+        "cross-origin-opener-policy: same-origin",
+        "cross-origin-resource-policy: same-origin",
+        "permissions-policy: camera=(), microphone=(), geolocation=(), payment=()",
+        "strict-transport-security: max-age=31536000; includeSubDomains",
+        "cache-control: no-store",
+    ];
+    for (path, status, content_type) in [
+        ("/", 200, "text/html; charset=utf-8"),
+        ("/api/content", 200, "application/json; charset=utf-8"),
+        ("/api/nope", 404, "application/json; charset=utf-8"),
+    ] {
+        let r = c.get(path).send().await;
+        assert_eq!(r.status.as_u16(), status, "{path}");
+        let mut seen: Vec<String> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "date" | "x-request-id" | "content-length" | "vary"
+                )
+            })
+            .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or("?")))
+            .collect();
+        seen.sort();
+        let mut expected: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+        expected.push(format!("content-type: {content_type}"));
+        expected.sort();
+        assert_eq!(seen, expected, "header set of {path}");
+    }
+}
+
 both_backends!(
     https_serves_the_app,
     redirect_listener,

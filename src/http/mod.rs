@@ -142,8 +142,9 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
             .map(|m| m.as_str().to_string())
             .unwrap_or_else(|| "unmatched".to_string())
     });
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // The access line's fields, only when that line will be written.
+    let access = tracing::enabled!(target: "gleh::access", tracing::Level::INFO)
+        .then(|| (req.method().clone(), req.uri().path().to_string()));
     req.extensions_mut().insert(ctx.clone());
 
     let mut res = next.run(req).await;
@@ -187,17 +188,19 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
     if let Some(route) = route {
         crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
     }
-    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
-    tracing::info!(
-        target: "gleh::access",
-        event = "request",
-        request_id = %ctx.request_id,
-        method = %method,
-        path = %path,
-        status,
-        latency_ms,
-        ip = %ctx.ip,
-    );
+    if let Some((method, path)) = access {
+        let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+        tracing::info!(
+            target: "gleh::access",
+            event = "request",
+            request_id = %ctx.request_id,
+            method = %method,
+            path = %path,
+            status,
+            latency_ms,
+            ip = %ctx.ip,
+        );
+    }
     res
 }
 
