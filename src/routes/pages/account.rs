@@ -1,0 +1,181 @@
+//! The account forms: login, registration and logout, each a plain form post answered with
+//! a 303 (or the form again with its error message).
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{render, safe_next};
+use crate::{
+    http::{ApiError, Ctx, guard::MaybeSession},
+    routes::auth,
+    state::AppState,
+};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    user: Option<String>,
+    csrf_token: String,
+    next: String,
+    username: String,
+    error: String,
+    notice: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    registered: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            user: s.as_ref().map(|s| s.user.username.clone()),
+            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            next: safe_next(q.next.as_deref()),
+            username: String::new(),
+            error: String::new(),
+            notice: if q.registered.is_some() {
+                "Account created. You can log in now.".into()
+            } else {
+                String::new()
+            },
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CredentialsForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(previous): MaybeSession,
+    form: Result<Form<CredentialsForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return ApiError::bad_request("Malformed form.").into_response();
+    };
+    let next = safe_next(form.next.as_deref());
+    let result = async {
+        auth::limit_ip(&state, &ctx, "/login").await?;
+        if form.username.is_empty() || form.password.is_empty() {
+            return Err(ApiError::bad_request("Username and password are required."));
+        }
+        auth::login(
+            &state,
+            &ctx,
+            previous.as_ref(),
+            &form.username,
+            &form.password,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(done) => {
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().append(header::SET_COOKIE, done.cookie);
+            res
+        }
+        Err(e) => render(
+            e.status,
+            &LoginPage {
+                user: None,
+                csrf_token: auth::token_for(&state, &ctx, None),
+                next,
+                username: form.username.chars().take(64).collect(),
+                error: e.message,
+                notice: String::new(),
+            },
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    user: Option<String>,
+    csrf_token: String,
+    username: String,
+    error: String,
+    min_password: usize,
+}
+
+pub async fn register_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &RegisterPage {
+            user: s.as_ref().map(|s| s.user.username.clone()),
+            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            username: String::new(),
+            error: String::new(),
+            min_password: state.config.min_password_length,
+        },
+    )
+}
+
+pub async fn register_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+    form: Result<Form<CredentialsForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return ApiError::bad_request("Malformed form.").into_response();
+    };
+    let result = async {
+        auth::limit_ip(&state, &ctx, "/register").await?;
+        auth::register(&state, &ctx, &form.username, &form.password).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/login?registered=1").into_response(),
+        Err(e) => render(
+            e.status,
+            &RegisterPage {
+                user: s.as_ref().map(|s| s.user.username.clone()),
+                csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+                username: form.username.chars().take(64).collect(),
+                error: e.message,
+                min_password: state.config.min_password_length,
+            },
+        ),
+    }
+}
+
+pub async fn logout_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+) -> Response {
+    if let Some(s) = s
+        && let Err(e) = auth::logout(&state, &ctx, &s).await
+    {
+        return e.into_response();
+    }
+    auth::with_logout_headers(&state, Redirect::to("/").into_response())
+}

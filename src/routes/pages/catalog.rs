@@ -1,0 +1,256 @@
+//! The catalog (home page): every course as a card, narrowed by a free-text search (`q`)
+//! and any number of subject filters (`category`), with the subjects that would narrow the
+//! results further offered as links.
+
+use askama::Template;
+use axum::{
+    extract::{RawQuery, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::{catalog_url, initials, render, tone};
+use crate::{
+    catalog,
+    http::{ApiError, Ctx, guard::MaybeSession},
+    routes::auth,
+    state::AppState,
+};
+
+/// CSS class for a progress status.
+fn progress_class(status: &str) -> &'static str {
+    match status {
+        "Completed" => "completed",
+        "In Progress" => "in-progress",
+        _ => "not-started",
+    }
+}
+
+pub struct CourseCard {
+    pub uid: String,
+    pub title: String,
+    pub meta: String,
+    pub instructor: String,
+    pub description: String,
+    pub department: String,
+    pub categories: Vec<String>,
+    pub more_categories: usize,
+    pub thumbnail: String,
+    pub initials: String,
+    pub tone: u32,
+    pub progress: String,
+    pub progress_class: &'static str,
+}
+
+/// A subject the visitor can add to the filters.
+pub struct Facet {
+    pub name: String,
+    pub count: usize,
+    pub url: String,
+}
+
+/// A subject filter in force, with the address that removes it.
+pub struct ActiveFilter {
+    pub name: String,
+    pub remove_url: String,
+}
+
+/// How many subjects are shown before "More subjects".
+const TOP_FACETS: usize = 12;
+/// At most this many subject filters at once.
+const MAX_FILTERS: usize = 10;
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    user: Option<String>,
+    csrf_token: String,
+    query: String,
+    courses: Vec<CourseCard>,
+    total: usize,
+    filtered: bool,
+    active: Vec<ActiveFilter>,
+    facets: Vec<Facet>,
+    more_facets: Vec<Facet>,
+    /// The search without the subject filters (`/?q=…`), when both are in force.
+    search_only_url: String,
+    show_progress: bool,
+    in_progress: usize,
+    completed: usize,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSession(s): MaybeSession,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut query = String::new();
+    let mut selected: Vec<String> = Vec::new();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "q" if query.is_empty() => query = v.chars().take(200).collect(),
+            "category" => {
+                let v = v.trim();
+                if !v.is_empty()
+                    && v.chars().count() <= 100
+                    && !v.chars().any(char::is_control)
+                    && selected.len() < MAX_FILTERS
+                    && !selected
+                        .iter()
+                        .any(|s| s.to_lowercase() == v.to_lowercase())
+                {
+                    selected.push(v.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let query = query.trim().to_string();
+    let needle = query.to_lowercase();
+    let wanted: Vec<String> = selected.iter().map(|c| c.to_lowercase()).collect();
+
+    let entries = catalog::list_for_user(&state.db, s.as_ref().map(|s| s.user.id)).await?;
+    let total = entries.len();
+    let in_progress = entries
+        .iter()
+        .filter(|e| e.progress == "In Progress")
+        .count();
+    let completed = entries.iter().filter(|e| e.progress == "Completed").count();
+
+    let results: Vec<(catalog::CatalogEntry, Vec<String>)> = entries
+        .into_iter()
+        .map(|e| {
+            let cats = e.course.category_list();
+            (e, cats)
+        })
+        .filter(|(e, cats)| {
+            let text = needle.is_empty()
+                || [
+                    &e.course.title,
+                    &e.course.description,
+                    &e.course.categories,
+                    &e.course.instructor,
+                    &e.course.course_number,
+                    &e.course.department,
+                ]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&needle));
+            let subjects = wanted
+                .iter()
+                .all(|w| cats.iter().any(|c| c.to_lowercase() == *w));
+            text && subjects
+        })
+        .collect();
+
+    // Subjects that narrow the current results, most common first.
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (_, cats) in &results {
+        for c in cats {
+            let lower = c.to_lowercase();
+            if wanted.contains(&lower) {
+                continue;
+            }
+            match counts.iter_mut().find(|(n, _)| n.to_lowercase() == lower) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((c.clone(), 1)),
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let selected_refs: Vec<&str> = selected.iter().map(String::as_str).collect();
+    let mut facets: Vec<Facet> = counts
+        .into_iter()
+        .map(|(name, count)| {
+            let mut with = selected_refs.clone();
+            with.push(&name);
+            let url = catalog_url(&query, &with);
+            Facet { name, count, url }
+        })
+        .collect();
+    let more_facets = if selected.len() >= MAX_FILTERS {
+        facets.clear();
+        Vec::new()
+    } else if facets.len() > TOP_FACETS {
+        let mut more = facets.split_off(TOP_FACETS);
+        more.sort_by_key(|f| f.name.to_lowercase());
+        more
+    } else {
+        Vec::new()
+    };
+    let active = selected
+        .iter()
+        .map(|name| {
+            let without: Vec<&str> = selected_refs
+                .iter()
+                .copied()
+                .filter(|c| c != name)
+                .collect();
+            ActiveFilter {
+                name: name.clone(),
+                remove_url: catalog_url(&query, &without),
+            }
+        })
+        .collect();
+
+    let courses = results
+        .into_iter()
+        .map(|(e, cats)| {
+            let c = e.course;
+            let meta = [
+                c.course_number.trim().to_string(),
+                format!("{} {}", c.term.trim(), c.year.trim())
+                    .trim()
+                    .to_string(),
+                c.level.trim().to_string(),
+            ]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ");
+            let shown: Vec<String> = cats.iter().take(3).cloned().collect();
+            CourseCard {
+                uid: catalog::encode_path(&c.uid),
+                thumbnail: c.thumbnail_url(),
+                initials: initials(&c.title),
+                tone: tone(if c.department.trim().is_empty() {
+                    &c.title
+                } else {
+                    &c.department
+                }),
+                more_categories: cats.len() - shown.len(),
+                categories: shown,
+                meta,
+                progress_class: progress_class(&e.progress),
+                progress: e.progress,
+                title: c.title,
+                instructor: c.instructor,
+                description: c.description,
+                department: c.department,
+            }
+        })
+        .collect();
+    let filtered = !query.is_empty() || !selected.is_empty();
+    Ok(render(
+        StatusCode::OK,
+        &IndexPage {
+            user: s.as_ref().map(|s| s.user.username.clone()),
+            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            search_only_url: if !query.is_empty() && !selected.is_empty() {
+                catalog_url(&query, &[])
+            } else {
+                String::new()
+            },
+            query,
+            courses,
+            total,
+            filtered,
+            active,
+            facets,
+            more_facets,
+            show_progress: s.is_some(),
+            in_progress,
+            completed,
+        },
+    ))
+}
