@@ -83,6 +83,9 @@ pub fn release_memory_to_os() {
     // argon2 buffer exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        // Fewer per-thread heaps: SQLite's worker threads and the hashing threads would each
+        // get one and keep freed memory in it.
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
