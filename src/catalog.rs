@@ -231,13 +231,14 @@ pub async fn user_course_state(
     Ok((status, note))
 }
 
-/// Inserts a new course with every field.
+/// Inserts a new course with every field (a course whose uid exists already is left alone).
 pub async fn insert(db: &Db, c: &Course, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO courses (uid, title, description, categories, thumbnail, instructor, \
            course_number, term, year, level, department, path, license_url, \
            learning_resources, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (uid) DO NOTHING",
     )
     .bind(&c.uid)
     .bind(&c.title)
@@ -286,34 +287,6 @@ pub async fn update(db: &Db, id: i64, c: &Course) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn upsert(db: &Db, c: &Course, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO courses (uid, title, description, categories, thumbnail, instructor, \
-           course_number, term, year, level, department, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         ON CONFLICT (uid) DO UPDATE SET title = excluded.title, description = excluded.description, \
-           categories = excluded.categories, thumbnail = excluded.thumbnail, \
-           instructor = excluded.instructor, course_number = excluded.course_number, \
-           term = excluded.term, year = excluded.year, level = excluded.level, \
-           department = excluded.department",
-    )
-    .bind(&c.uid)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&c.categories)
-    .bind(&c.thumbnail)
-    .bind(&c.instructor)
-    .bind(&c.course_number)
-    .bind(&c.term)
-    .bind(&c.year)
-    .bind(&c.level)
-    .bind(&c.department)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
 pub fn sample_courses() -> anyhow::Result<Vec<Course>> {
     Ok(serde_json::from_str(include_str!(
         "../assets/sample-courses.json"
@@ -333,7 +306,7 @@ pub async fn seed_if_empty(db: &Db, content_dir: &Path, now: i64) -> anyhow::Res
     }
     let courses = sample_courses()?;
     for c in &courses {
-        upsert(db, c, now).await?;
+        insert(db, c, now).await?;
     }
     let mut added = courses.len();
     let packages = content_dir.join("courses");
