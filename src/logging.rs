@@ -75,6 +75,7 @@ pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
             .boxed(),
         LogFormat::Pretty => fmt::layer()
             .compact()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .with_filter(stderr_filter)
             .boxed(),
