@@ -47,28 +47,6 @@ pub async fn hit_ip(db: &Db, ip: IpAddr, limit: u32, now: i64) -> sqlx::Result<O
     Ok((count > i64::from(limit)).then(|| (start + WINDOW - now).max(1) as u64))
 }
 
-/// The account's back-off state: `locked` is `Some(retry_after)` while it lasts;
-/// `has_failures` says whether there is a failure record to clear after a success.
-pub struct AccountState {
-    pub locked: Option<u64>,
-    pub has_failures: bool,
-}
-
-pub async fn account_state(db: &Db, username_key: &str, now: i64) -> sqlx::Result<AccountState> {
-    let row = sqlx::query("SELECT locked_until FROM login_failures WHERE username_key = $1")
-        .bind(username_key)
-        .fetch_optional(&db.pool)
-        .await?;
-    let until: i64 = match &row {
-        Some(r) => r.try_get(0)?,
-        None => 0,
-    };
-    Ok(AccountState {
-        locked: (until > now).then(|| (until - now) as u64),
-        has_failures: row.is_some(),
-    })
-}
-
 pub async fn record_failure(db: &Db, username_key: &str, now: i64) -> sqlx::Result<()> {
     let row = sqlx::query(
         "INSERT INTO login_failures (username_key, failures, last_failure, locked_until) \

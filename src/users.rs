@@ -72,6 +72,26 @@ pub async fn find_by_name(db: &Db, username: &str) -> sqlx::Result<Option<User>>
         .transpose()
 }
 
+/// For a login, in one round trip: the user (if any) and the account's failure record —
+/// `None` when there is none, else its `locked_until`.
+pub async fn find_for_login(db: &Db, username: &str) -> sqlx::Result<(Option<User>, Option<i64>)> {
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.avatar, u.about_me, \
+           u.gender, u.pronouns, u.created_at, f.locked_until \
+         FROM (SELECT CAST($1 AS TEXT) AS k) q \
+         LEFT JOIN users u ON u.username_key = q.k \
+         LEFT JOIN login_failures f ON f.username_key = q.k",
+    )
+    .bind(username_key(username))
+    .fetch_one(&db.pool)
+    .await?;
+    let user = match row.try_get::<Option<i64>, _>(0)? {
+        Some(_) => Some(from_row(&row)?),
+        None => None,
+    };
+    Ok((user, row.try_get::<Option<i64>, _>(10)?))
+}
+
 pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))

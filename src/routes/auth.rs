@@ -89,8 +89,9 @@ pub async fn login(
     check_lengths(username, password)?;
     let key = users::username_key(username);
     let now = now();
-    let account = ratelimit::account_state(&state.db, &key, now).await?;
-    if let Some(retry) = account.locked {
+    let (user, locked_until) = users::find_for_login(&state.db, username).await?;
+    if let Some(until) = locked_until.filter(|u| *u > now) {
+        let retry = (until - now) as u64;
         crate::metrics::rate_limit_hit("account");
         tracing::warn!(
             event = "rate_limit_exceeded",
@@ -101,7 +102,6 @@ pub async fn login(
         );
         return Err(ApiError::too_many(ACCOUNT_LOCKED, retry));
     }
-    let user = users::find_by_name(&state.db, username).await?;
     let verified = match &user {
         Some(u) => {
             state
@@ -130,7 +130,7 @@ pub async fn login(
             return Err(ApiError::unauthorized(BAD_CREDENTIALS));
         }
     };
-    if account.has_failures {
+    if locked_until.is_some() {
         ratelimit::clear_failures(&state.db, &key).await?;
     }
     crate::metrics::login(true);
