@@ -231,59 +231,49 @@ pub async fn user_course_state(
     Ok((status, note))
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the thirteen descriptive fields of a course, title to learning_resources, in that
+/// order — the column order both statements below list.
+fn bind_fields<'q>(q: AnyQuery<'q>, c: &'q Course) -> AnyQuery<'q> {
+    q.bind(&c.title)
+        .bind(&c.description)
+        .bind(&c.categories)
+        .bind(&c.thumbnail)
+        .bind(&c.instructor)
+        .bind(&c.course_number)
+        .bind(&c.term)
+        .bind(&c.year)
+        .bind(&c.level)
+        .bind(&c.department)
+        .bind(&c.path)
+        .bind(&c.license_url)
+        .bind(&c.learning_resources)
+}
+
 /// Inserts a new course with every field (a course whose uid exists already is left alone).
 pub async fn insert(db: &Db, c: &Course, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO courses (uid, title, description, categories, thumbnail, instructor, \
            course_number, term, year, level, department, path, license_url, \
            learning_resources, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (uid) DO NOTHING",
     )
-    .bind(&c.uid)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&c.categories)
-    .bind(&c.thumbnail)
-    .bind(&c.instructor)
-    .bind(&c.course_number)
-    .bind(&c.term)
-    .bind(&c.year)
-    .bind(&c.level)
-    .bind(&c.department)
-    .bind(&c.path)
-    .bind(&c.license_url)
-    .bind(&c.learning_resources)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
+    .bind(&c.uid);
+    bind_fields(q, c).bind(now).execute(&db.pool).await?;
     Ok(())
 }
 
 /// Overwrites every field of the course with row id `id` (the uid stays).
 pub async fn update(db: &Db, id: i64, c: &Course) -> sqlx::Result<()> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE courses SET title = $1, description = $2, categories = $3, thumbnail = $4, \
            instructor = $5, course_number = $6, term = $7, year = $8, level = $9, \
            department = $10, path = $11, license_url = $12, learning_resources = $13 \
          WHERE id = $14",
-    )
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(&c.categories)
-    .bind(&c.thumbnail)
-    .bind(&c.instructor)
-    .bind(&c.course_number)
-    .bind(&c.term)
-    .bind(&c.year)
-    .bind(&c.level)
-    .bind(&c.department)
-    .bind(&c.path)
-    .bind(&c.license_url)
-    .bind(&c.learning_resources)
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+    );
+    bind_fields(q, c).bind(id).execute(&db.pool).await?;
     Ok(())
 }
 
