@@ -52,6 +52,11 @@ const JSON_TYPE: &str = "application/json; charset=utf-8";
 
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    json_bytes(status, Bytes::from(body))
+}
+
+/// A JSON answer from already serialized bytes (e.g. a cached body).
+pub fn json_bytes(status: StatusCode, body: Bytes) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_TYPE))],

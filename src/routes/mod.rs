@@ -156,7 +156,7 @@ async fn content(
     if user.is_none()
         && let Some(body) = state.content_cache.get(ANONYMOUS_CONTENT_TTL)
     {
-        return Ok(json_bytes(StatusCode::OK, body));
+        return Ok(http::json_bytes(StatusCode::OK, body));
     }
     let entries = catalog::list_for_user(&state.db, user).await?;
     let items: Vec<_> = entries
@@ -181,19 +181,7 @@ async fn content(
     if user.is_none() {
         state.content_cache.put(body.clone());
     }
-    Ok(json_bytes(StatusCode::OK, body))
-}
-
-fn json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
+    Ok(http::json_bytes(StatusCode::OK, body))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
