@@ -1,29 +1,28 @@
 //! GLEH, the Gammons Landing Educational Hub: one binary, `gleh`.
 
+mod auth;
 mod avatar;
 mod catalog;
 mod cli;
 mod config;
-mod csrf;
 mod db;
 mod doctor;
+mod domain;
 mod http;
-mod import;
+mod learning;
 mod logging;
 mod metrics;
-mod password;
-mod ratelimit;
+mod profile;
 mod routes;
 mod server;
-mod session;
 mod state;
+mod time;
 mod tls;
-mod users;
 mod verify;
 
 fn main() {
     // One process-wide TLS provider, before anything can ask for one.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    password::release_memory_to_os();
+    auth::password::release_memory_to_os();
     std::process::exit(cli::run());
 }

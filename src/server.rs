@@ -17,14 +17,14 @@ use axum_server::{Handle, tls_rustls::RustlsConfig};
 use hyper_util::rt::TokioTimer;
 
 use crate::{
+    auth::{password::Hasher, rate_limit, session},
     catalog,
     config::{Config, Env},
-    db::{Db, now},
+    db::Db,
     http::{ApiError, DirectTls},
-    metrics,
-    password::Hasher,
-    ratelimit, routes, session,
+    metrics, routes,
     state::{AppState, Keys},
+    time::now,
     tls,
 };
 
@@ -250,10 +250,10 @@ fn spawn_janitor(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = session::purge_expired(&state.db, &state.config, now).await {
                 tracing::warn!(event = "purge_failed", error = %e);
             }
-            if let Err(e) = ratelimit::purge(&state.db, now).await {
+            if let Err(e) = rate_limit::purge(&state.db, now).await {
                 tracing::warn!(event = "purge_failed", error = %e);
             }
-            if let Ok(n) = session::count_live(&state.db).await {
+            if let Ok(n) = crate::db::sessions::count(&state.db).await {
                 metrics::set_sessions_live(n);
             }
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::{config::Config, db::Db, password::Hasher};
+use crate::{auth::password::Hasher, config::Config, db::Db};
 
 /// Keys derived from `SECRET_KEY` (or a random per-run key in development), one per purpose.
 pub struct Keys {

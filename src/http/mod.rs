@@ -3,7 +3,7 @@
 //! and response helpers.
 
 pub mod error;
-pub mod guard;
+pub mod rejection;
 
 use std::{
     net::{IpAddr, SocketAddr},

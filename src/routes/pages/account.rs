@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::{
-    Form,
     extract::{Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
@@ -12,8 +11,8 @@ use serde::Deserialize;
 
 use super::{render, safe_next};
 use crate::{
-    http::{ApiError, Ctx, guard::MaybeSession},
-    routes::auth,
+    auth::{MaybeUser, account, rate_limit, session},
+    http::{ApiError, Ctx, rejection::Form},
     state::AppState,
 };
 
@@ -37,14 +36,14 @@ pub struct LoginQuery {
 pub async fn login_page(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(s): MaybeSession,
+    MaybeUser(s): MaybeUser,
     Query(q): Query<LoginQuery>,
 ) -> Response {
     render(
         StatusCode::OK,
         &LoginPage {
             user: s.as_ref().map(|s| s.user.username.clone()),
-            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             next: safe_next(q.next.as_deref()),
             username: String::new(),
             error: String::new(),
@@ -69,19 +68,16 @@ pub struct CredentialsForm {
 pub async fn login_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(previous): MaybeSession,
-    form: Result<Form<CredentialsForm>, axum::extract::rejection::FormRejection>,
+    MaybeUser(previous): MaybeUser,
+    Form(form): Form<CredentialsForm>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return ApiError::bad_request("Malformed form.").into_response();
-    };
     let next = safe_next(form.next.as_deref());
     let result = async {
-        auth::limit_ip(&state, &ctx, "/login").await?;
+        rate_limit::check_ip(&state, &ctx, "/login").await?;
         if form.username.is_empty() || form.password.is_empty() {
             return Err(ApiError::bad_request("Username and password are required."));
         }
-        auth::login(
+        account::login(
             &state,
             &ctx,
             previous.as_ref(),
@@ -101,7 +97,7 @@ pub async fn login_submit(
             e.status,
             &LoginPage {
                 user: None,
-                csrf_token: auth::token_for(&state, &ctx, None),
+                csrf_token: crate::auth::csrf_token(&state, &ctx, None),
                 next,
                 username: form.username.chars().take(64).collect(),
                 error: e.message,
@@ -124,13 +120,13 @@ struct RegisterPage {
 pub async fn register_page(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(s): MaybeSession,
+    MaybeUser(s): MaybeUser,
 ) -> Response {
     render(
         StatusCode::OK,
         &RegisterPage {
             user: s.as_ref().map(|s| s.user.username.clone()),
-            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             username: String::new(),
             error: String::new(),
             min_password: state.config.min_password_length,
@@ -141,15 +137,12 @@ pub async fn register_page(
 pub async fn register_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(s): MaybeSession,
-    form: Result<Form<CredentialsForm>, axum::extract::rejection::FormRejection>,
+    MaybeUser(s): MaybeUser,
+    Form(form): Form<CredentialsForm>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return ApiError::bad_request("Malformed form.").into_response();
-    };
     let result = async {
-        auth::limit_ip(&state, &ctx, "/register").await?;
-        auth::register(&state, &ctx, &form.username, &form.password).await
+        rate_limit::check_ip(&state, &ctx, "/register").await?;
+        account::register(&state, &ctx, &form.username, &form.password).await
     }
     .await;
     match result {
@@ -158,7 +151,7 @@ pub async fn register_submit(
             e.status,
             &RegisterPage {
                 user: s.as_ref().map(|s| s.user.username.clone()),
-                csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+                csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
                 username: form.username.chars().take(64).collect(),
                 error: e.message,
                 min_password: state.config.min_password_length,
@@ -170,12 +163,12 @@ pub async fn register_submit(
 pub async fn logout_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(s): MaybeSession,
+    MaybeUser(s): MaybeUser,
 ) -> Response {
     if let Some(s) = s
-        && let Err(e) = auth::logout(&state, &ctx, &s).await
+        && let Err(e) = account::logout(&state, &ctx, &s).await
     {
         return e.into_response();
     }
-    auth::with_logout_headers(&state, Redirect::to("/").into_response())
+    session::logout_headers(&state.config, Redirect::to("/").into_response())
 }

@@ -11,17 +11,19 @@ use axum::{
 
 use super::{catalog_url, initials, render, tone};
 use crate::{
+    auth::MaybeUser,
     catalog,
-    http::{ApiError, Ctx, guard::MaybeSession},
-    routes::auth,
+    db::catalog::{self as stored, CatalogEntry},
+    domain::ProgressStatus,
+    http::{ApiError, Ctx},
     state::AppState,
 };
 
 /// CSS class for a progress status.
 fn progress_class(status: &str) -> &'static str {
-    match status {
-        "Completed" => "completed",
-        "In Progress" => "in-progress",
+    match ProgressStatus::parse(status) {
+        Ok(ProgressStatus::Completed) => "completed",
+        Ok(ProgressStatus::InProgress) => "in-progress",
         _ => "not-started",
     }
 }
@@ -79,172 +81,213 @@ struct IndexPage {
     completed: usize,
 }
 
+/// The search and subject filters of a catalog URL.
+struct Filters {
+    /// The free-text search, trimmed (at most 200 characters).
+    query: String,
+    /// The subjects, as typed, without duplicates (ignoring case).
+    selected: Vec<String>,
+}
+
+impl Filters {
+    fn parse(raw: Option<String>) -> Filters {
+        let mut query = String::new();
+        let mut selected: Vec<String> = Vec::new();
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "q" if query.is_empty() => query = v.chars().take(200).collect(),
+                "category" => {
+                    let v = v.trim();
+                    if !v.is_empty()
+                        && v.chars().count() <= 100
+                        && !v.chars().any(char::is_control)
+                        && selected.len() < MAX_FILTERS
+                        && !selected
+                            .iter()
+                            .any(|s| s.to_lowercase() == v.to_lowercase())
+                    {
+                        selected.push(v.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Filters {
+            query: query.trim().to_string(),
+            selected,
+        }
+    }
+
+    fn wanted(&self) -> Vec<String> {
+        self.selected.iter().map(|c| c.to_lowercase()).collect()
+    }
+
+    fn selected_refs(&self) -> Vec<&str> {
+        self.selected.iter().map(String::as_str).collect()
+    }
+
+    /// Does the course (with its categories) pass the search and every subject filter?
+    fn admits(&self, e: &CatalogEntry, cats: &[String], wanted: &[String]) -> bool {
+        let needle = self.query.to_lowercase();
+        let c = &e.course;
+        let text = needle.is_empty()
+            || [
+                &c.title,
+                &c.description,
+                &c.categories,
+                &c.instructor,
+                &c.course_number,
+                &c.department,
+            ]
+            .iter()
+            .any(|f| f.to_lowercase().contains(&needle));
+        text && wanted
+            .iter()
+            .all(|w| cats.iter().any(|c| c.to_lowercase() == *w))
+    }
+
+    /// The subject filters in force, each with the address that removes it.
+    fn active(&self) -> Vec<ActiveFilter> {
+        let selected_refs = self.selected_refs();
+        self.selected
+            .iter()
+            .map(|name| {
+                let without: Vec<&str> = selected_refs
+                    .iter()
+                    .copied()
+                    .filter(|c| c != name)
+                    .collect();
+                ActiveFilter {
+                    name: name.clone(),
+                    remove_url: catalog_url(&self.query, &without),
+                }
+            })
+            .collect()
+    }
+
+    /// Subjects that narrow the current results, most common first: the top ones and the
+    /// rest (alphabetical). None once the filter limit is reached.
+    fn facets(&self, results: &[(CatalogEntry, Vec<String>)]) -> (Vec<Facet>, Vec<Facet>) {
+        let wanted = self.wanted();
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for (_, cats) in results {
+            for c in cats {
+                let lower = c.to_lowercase();
+                if wanted.contains(&lower) {
+                    continue;
+                }
+                match counts.iter_mut().find(|(n, _)| n.to_lowercase() == lower) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((c.clone(), 1)),
+                }
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let selected_refs = self.selected_refs();
+        let mut facets: Vec<Facet> = counts
+            .into_iter()
+            .map(|(name, count)| {
+                let mut with = selected_refs.clone();
+                with.push(&name);
+                let url = catalog_url(&self.query, &with);
+                Facet { name, count, url }
+            })
+            .collect();
+        if self.selected.len() >= MAX_FILTERS {
+            return (Vec::new(), Vec::new());
+        }
+        if facets.len() > TOP_FACETS {
+            let mut more = facets.split_off(TOP_FACETS);
+            more.sort_by_key(|f| f.name.to_lowercase());
+            return (facets, more);
+        }
+        (facets, Vec::new())
+    }
+}
+
+fn course_card(e: CatalogEntry, cats: Vec<String>) -> CourseCard {
+    let c = e.course;
+    let meta = [
+        c.course_number.trim().to_string(),
+        format!("{} {}", c.term.trim(), c.year.trim())
+            .trim()
+            .to_string(),
+        c.level.trim().to_string(),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let shown: Vec<String> = cats.iter().take(3).cloned().collect();
+    CourseCard {
+        uid: catalog::encode_path(&c.uid),
+        thumbnail: c.thumbnail_url(),
+        initials: initials(&c.title),
+        tone: tone(if c.department.trim().is_empty() {
+            &c.title
+        } else {
+            &c.department
+        }),
+        more_categories: cats.len() - shown.len(),
+        categories: shown,
+        meta,
+        progress_class: progress_class(&e.progress),
+        progress: e.progress,
+        title: c.title,
+        instructor: c.instructor,
+        description: c.description,
+        department: c.department,
+    }
+}
+
+fn count_status(entries: &[CatalogEntry], status: ProgressStatus) -> usize {
+    entries
+        .iter()
+        .filter(|e| e.progress == status.as_str())
+        .count()
+}
+
 pub async fn index(
     State(state): State<AppState>,
     ctx: Ctx,
-    MaybeSession(s): MaybeSession,
+    MaybeUser(s): MaybeUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut query = String::new();
-    let mut selected: Vec<String> = Vec::new();
-    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "q" if query.is_empty() => query = v.chars().take(200).collect(),
-            "category" => {
-                let v = v.trim();
-                if !v.is_empty()
-                    && v.chars().count() <= 100
-                    && !v.chars().any(char::is_control)
-                    && selected.len() < MAX_FILTERS
-                    && !selected
-                        .iter()
-                        .any(|s| s.to_lowercase() == v.to_lowercase())
-                {
-                    selected.push(v.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    let query = query.trim().to_string();
-    let needle = query.to_lowercase();
-    let wanted: Vec<String> = selected.iter().map(|c| c.to_lowercase()).collect();
-
-    let entries = catalog::list_for_user(&state.db, s.as_ref().map(|s| s.user.id)).await?;
+    let filters = Filters::parse(raw);
+    let wanted = filters.wanted();
+    let entries = stored::list_for_user(&state.db, s.as_ref().map(|s| s.user.id)).await?;
     let total = entries.len();
-    let in_progress = entries
-        .iter()
-        .filter(|e| e.progress == "In Progress")
-        .count();
-    let completed = entries.iter().filter(|e| e.progress == "Completed").count();
-
-    let results: Vec<(catalog::CatalogEntry, Vec<String>)> = entries
+    let in_progress = count_status(&entries, ProgressStatus::InProgress);
+    let completed = count_status(&entries, ProgressStatus::Completed);
+    let results: Vec<(CatalogEntry, Vec<String>)> = entries
         .into_iter()
         .map(|e| {
             let cats = e.course.category_list();
             (e, cats)
         })
-        .filter(|(e, cats)| {
-            let text = needle.is_empty()
-                || [
-                    &e.course.title,
-                    &e.course.description,
-                    &e.course.categories,
-                    &e.course.instructor,
-                    &e.course.course_number,
-                    &e.course.department,
-                ]
-                .iter()
-                .any(|f| f.to_lowercase().contains(&needle));
-            let subjects = wanted
-                .iter()
-                .all(|w| cats.iter().any(|c| c.to_lowercase() == *w));
-            text && subjects
-        })
+        .filter(|(e, cats)| filters.admits(e, cats, &wanted))
         .collect();
-
-    // Subjects that narrow the current results, most common first.
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for (_, cats) in &results {
-        for c in cats {
-            let lower = c.to_lowercase();
-            if wanted.contains(&lower) {
-                continue;
-            }
-            match counts.iter_mut().find(|(n, _)| n.to_lowercase() == lower) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((c.clone(), 1)),
-            }
-        }
-    }
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let selected_refs: Vec<&str> = selected.iter().map(String::as_str).collect();
-    let mut facets: Vec<Facet> = counts
-        .into_iter()
-        .map(|(name, count)| {
-            let mut with = selected_refs.clone();
-            with.push(&name);
-            let url = catalog_url(&query, &with);
-            Facet { name, count, url }
-        })
-        .collect();
-    let more_facets = if selected.len() >= MAX_FILTERS {
-        facets.clear();
-        Vec::new()
-    } else if facets.len() > TOP_FACETS {
-        let mut more = facets.split_off(TOP_FACETS);
-        more.sort_by_key(|f| f.name.to_lowercase());
-        more
-    } else {
-        Vec::new()
-    };
-    let active = selected
-        .iter()
-        .map(|name| {
-            let without: Vec<&str> = selected_refs
-                .iter()
-                .copied()
-                .filter(|c| c != name)
-                .collect();
-            ActiveFilter {
-                name: name.clone(),
-                remove_url: catalog_url(&query, &without),
-            }
-        })
-        .collect();
-
+    let (facets, more_facets) = filters.facets(&results);
+    let active = filters.active();
     let courses = results
         .into_iter()
-        .map(|(e, cats)| {
-            let c = e.course;
-            let meta = [
-                c.course_number.trim().to_string(),
-                format!("{} {}", c.term.trim(), c.year.trim())
-                    .trim()
-                    .to_string(),
-                c.level.trim().to_string(),
-            ]
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join(" · ");
-            let shown: Vec<String> = cats.iter().take(3).cloned().collect();
-            CourseCard {
-                uid: catalog::encode_path(&c.uid),
-                thumbnail: c.thumbnail_url(),
-                initials: initials(&c.title),
-                tone: tone(if c.department.trim().is_empty() {
-                    &c.title
-                } else {
-                    &c.department
-                }),
-                more_categories: cats.len() - shown.len(),
-                categories: shown,
-                meta,
-                progress_class: progress_class(&e.progress),
-                progress: e.progress,
-                title: c.title,
-                instructor: c.instructor,
-                description: c.description,
-                department: c.department,
-            }
-        })
+        .map(|(e, cats)| course_card(e, cats))
         .collect();
-    let filtered = !query.is_empty() || !selected.is_empty();
+    let Filters { query, selected } = filters;
     Ok(render(
         StatusCode::OK,
         &IndexPage {
             user: s.as_ref().map(|s| s.user.username.clone()),
-            csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
+            csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             search_only_url: if !query.is_empty() && !selected.is_empty() {
                 catalog_url(&query, &[])
             } else {
                 String::new()
             },
+            filtered: !query.is_empty() || !selected.is_empty(),
             query,
             courses,
             total,
-            filtered,
             active,
             facets,
             more_facets,

@@ -4,31 +4,61 @@
 //! (`/?q=…&category=…&category=…`), and every change is a form post answered with a 303.
 //!
 //! The pages live in submodules: `catalog` (the home page with its search and subject
-//! filters), `account` (login, registration and logout forms) and `profile` (the profile
-//! page and the form posts that have no JSON twin in the same shape: `POST /profile`,
-//! `POST /profile/avatar` and `POST /profile/password`). Their handlers are re-exported here
-//! so the router names them `pages::…`. This module keeps what they share (`render`,
-//! `safe_next`, the not-found page) and the small helpers the templates call as
-//! `crate::routes::pages::…` (`initials`, `tone`, `category_url`) for the course placeholders
-//! and subject links.
+//! filters), `account` (login, registration and logout forms), `profile` (the profile
+//! page and its form posts: `POST /profile`, `POST /profile/avatar` and
+//! `POST /profile/password`) and `learning` (the course page's progress and note forms).
+//! Their form posts call the same operations as the JSON API (`auth::account`,
+//! `avatar::upload`, `profile`, `learning`) and show a client error next to its form.
+//! This module keeps what they share (`render`, `safe_next`, the not-found page) and the
+//! small helpers the templates call as `crate::routes::pages::…` (`initials`, `tone`,
+//! `category_url`) for the course placeholders and subject links.
 
 mod account;
 mod catalog;
+mod learning;
 mod profile;
-
-pub use account::{login_page, login_submit, logout_submit, register_page, register_submit};
-pub use catalog::index;
-pub use profile::{avatar_submit, password_submit, profile, profile_submit};
 
 use askama::Template;
 use axum::{
+    Router,
+    extract::DefaultBodyLimit,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
+    routing::{get, post},
 };
 
-use crate::http::{ApiError, html, wants_html};
+use crate::{
+    avatar::UPLOAD_BODY_LIMIT,
+    http::{ApiError, html, wants_html},
+    state::AppState,
+};
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+/// The page routes; the avatar form carries its own, larger body limit.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(catalog::index))
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
+        .route(
+            "/register",
+            get(account::register_page).post(account::register_submit),
+        )
+        .route("/logout", post(account::logout_submit))
+        .route(
+            "/profile",
+            get(profile::profile).post(profile::profile_submit),
+        )
+        .route("/profile/password", post(profile::password_submit))
+        .route(
+            "/profile/avatar",
+            post(profile::avatar_submit).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .merge(learning::router())
+}
+
+pub(super) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => html(status, body),
         Err(e) => ApiError::internal(e).into_response(),
@@ -124,9 +154,15 @@ struct ErrorPage {
     message: String,
 }
 
-/// Unknown paths: JSON for `/api/*` and non-browser clients, a page for browsers.
+/// Unknown paths (the router's fallback).
 pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") || !wants_html(&headers) {
+    not_found_answer(&headers, &uri)
+}
+
+/// The answer for a path with nothing behind it: JSON for `/api/*` and non-browser
+/// clients, a page for browsers.
+pub fn not_found_answer(headers: &HeaderMap, uri: &axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") || !wants_html(headers) {
         return ApiError::not_found().into_response();
     }
     render(

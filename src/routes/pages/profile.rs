@@ -4,25 +4,29 @@
 
 use askama::Template;
 use axum::{
-    Form,
-    extract::{Multipart, Query, State, multipart::MultipartRejection},
-    http::{HeaderMap, StatusCode, header},
+    extract::{Multipart, State, multipart::MultipartRejection},
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::{initials, render, tone};
 use crate::{
-    catalog,
-    http::{ApiError, Ctx, JsonObject, guard::Authed},
-    routes::{
-        auth,
-        profile::{MAX_ABOUT_ME, MAX_SHORT_FIELD, ProfileUpdate, avatar_url, iso8601},
+    auth::{
+        CurrentUser,
+        account::{self, PasswordChange},
+        session::{self, Session},
     },
-    session::{self, Session},
+    catalog,
+    db::{catalog as stored, users},
+    domain::ProgressStatus,
+    http::{
+        ApiError, Ctx,
+        rejection::{Form, LenientQuery},
+    },
+    profile::{MAX_ABOUT_ME, MAX_SHORT_FIELD, ProfileUpdate},
     state::AppState,
-    users,
+    time::iso8601,
 };
 
 /// "28 Nov 2026" for a unix time.
@@ -169,7 +173,7 @@ async fn profile_page(
         })
         .collect();
     let (mut in_progress, mut completed, mut notes) = (Vec::new(), Vec::new(), Vec::new());
-    for e in catalog::list_for_user(&state.db, Some(user.id)).await? {
+    for e in stored::list_for_user(&state.db, Some(user.id)).await? {
         let c = &e.course;
         let item = |excerpt: String| LearningItem {
             url: format!("/course/{}", catalog::encode_path(&c.uid)),
@@ -183,9 +187,9 @@ async fn profile_page(
             }),
             excerpt,
         };
-        match e.progress.as_str() {
-            "In Progress" => in_progress.push(item(String::new())),
-            "Completed" => completed.push(item(String::new())),
+        match ProgressStatus::parse(&e.progress) {
+            Ok(ProgressStatus::InProgress) => in_progress.push(item(String::new())),
+            Ok(ProgressStatus::Completed) => completed.push(item(String::new())),
             _ => {}
         }
         let note = e.note.trim();
@@ -205,9 +209,9 @@ async fn profile_page(
         status,
         &ProfilePage {
             user: Some(user.username.clone()),
-            csrf_token: auth::token_for(state, ctx, Some(s)),
+            csrf_token: crate::auth::csrf_token(state, ctx, Some(s)),
             joined: human_date(user.created_at),
-            avatar: avatar_url(&user),
+            avatar: crate::avatar::url_of(&user.avatar),
             has_avatar: crate::avatar::is_stored_name(&user.avatar),
             username: user.username,
             about_me: user.about_me,
@@ -227,7 +231,7 @@ async fn profile_page(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ProfileQuery {
     saved: Option<String>,
     avatar: Option<String>,
@@ -237,16 +241,17 @@ pub struct ProfileQuery {
 pub async fn profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Authed(s): Authed,
-    q: Result<Query<ProfileQuery>, axum::extract::rejection::QueryRejection>,
+    CurrentUser(s): CurrentUser,
+    LenientQuery(q): LenientQuery<ProfileQuery>,
 ) -> Result<Response, ApiError> {
-    let notice = match q {
-        Ok(Query(q)) if q.password.is_some() => {
-            "Password changed. Any other devices signed in to your account have been signed out."
-        }
-        Ok(Query(q)) if q.avatar.is_some() => "Your new profile picture is in place.",
-        Ok(Query(q)) if q.saved.is_some() => "Your profile has been saved.",
-        _ => "",
+    let notice = if q.password.is_some() {
+        "Password changed. Any other devices signed in to your account have been signed out."
+    } else if q.avatar.is_some() {
+        "Your new profile picture is in place."
+    } else if q.saved.is_some() {
+        "Your profile has been saved."
+    } else {
+        ""
     };
     profile_page(&state, &ctx, &s, notice, None).await
 }
@@ -261,12 +266,9 @@ pub struct ProfileForm {
 pub async fn profile_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Authed(s): Authed,
-    form: Result<Form<ProfileForm>, axum::extract::rejection::FormRejection>,
+    CurrentUser(s): CurrentUser,
+    Form(form): Form<ProfileForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::bad_request("Malformed form."));
-    };
     // Browsers send a textarea's line breaks as CRLF; store LF.
     let about_me = form.about_me.map(|a| a.replace("\r\n", "\n"));
     let gender = form.gender.map(|g| g.trim().to_string());
@@ -285,25 +287,16 @@ pub async fn profile_submit(
     }
 }
 
-/// `POST /profile/avatar`: the profile page's upload form. The upload itself is
-/// `routes::avatar::upload` (same checks as `POST /api/profile/avatar`); a refused file is
-/// shown on the profile page next to the form instead of as JSON.
+/// `POST /profile/avatar`: the profile page's upload form, with the same checks as
+/// `POST /api/profile/avatar` (`avatar::upload`); a refused file is shown on the profile
+/// page next to the form instead of as JSON.
 pub async fn avatar_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Authed(s): Authed,
-    headers: HeaderMap,
+    CurrentUser(s): CurrentUser,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    match crate::routes::avatar::upload(
-        State(state.clone()),
-        ctx.clone(),
-        Authed(s.clone()),
-        headers,
-        mp,
-    )
-    .await
-    {
+    match crate::avatar::upload::receive(&state, &ctx, s.user.id, mp).await {
         Ok(_) => Ok(Redirect::to("/profile?avatar=1").into_response()),
         Err(e) if e.status.is_client_error() => {
             profile_page(&state, &ctx, &s, "", Some((e, FormId::Avatar))).await
@@ -320,41 +313,24 @@ pub struct PasswordForm {
 }
 
 /// `POST /profile/password` (form fields `current_password`, `new_password`,
-/// `confirm_password`): `routes::auth::change_password` with its rules and messages; on
+/// `confirm_password`): `auth::account::change_password` with its rules and messages; on
 /// success a 303 to `/profile?password=changed` carrying the new session cookie (the
 /// change ends every session of the account, this one included).
 pub async fn password_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Authed(s): Authed,
-    form: Result<Form<PasswordForm>, axum::extract::rejection::FormRejection>,
+    CurrentUser(s): CurrentUser,
+    Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::bad_request("Malformed form."));
+    let change = PasswordChange {
+        current: form.current_password.unwrap_or_default(),
+        new: form.new_password.unwrap_or_default(),
+        confirm: form.confirm_password.unwrap_or_default(),
     };
-    let mut body = Map::new();
-    for (name, value) in [
-        ("current_password", form.current_password),
-        ("new_password", form.new_password),
-        ("confirm_password", form.confirm_password),
-    ] {
-        if let Some(v) = value {
-            body.insert(name.to_string(), Value::String(v));
-        }
-    }
-    match auth::change_password(
-        State(state.clone()),
-        ctx.clone(),
-        Authed(s.clone()),
-        JsonObject(body),
-    )
-    .await
-    {
-        Ok(done) => {
+    match account::change_password(&state, &ctx, &s, &change).await {
+        Ok(cookie) => {
             let mut res = Redirect::to("/profile?password=changed").into_response();
-            for cookie in done.headers().get_all(header::SET_COOKIE) {
-                res.headers_mut().append(header::SET_COOKIE, cookie.clone());
-            }
+            res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)
         }
         Err(e) if e.status.is_client_error() => {

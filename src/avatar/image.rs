@@ -1,35 +1,17 @@
-//! Avatar images: the upload checks (gleh-spec.md §3.2, in its order and with its messages),
-//! decoding under memory limits, re-encoding, and storage under generated names.
-//!
-//! An upload is never stored as sent. It is decoded with `image` under strict limits (a
-//! decompression bomb is refused from its header, before any pixel is allocated) and
-//! re-encoded — PNG and GIF as PNG (a GIF keeps its first frame), JPEG as JPEG — so EXIF
-//! and other metadata, comments and bytes appended after the image (polyglots) are gone.
-//! A JPEG's EXIF orientation is applied to the pixels first, so photos stay upright.
-//! Files live in `DATA_DIR/avatars/` under a random name (`<32 hex>.png|.jpg`); nothing the
-//! user sends ever becomes part of a path.
+//! Decoding an upload under memory limits and re-encoding it (docs/original.md "Avatar
+//! upload checks": the checks run in that order, with those messages).
 
-use std::{
-    io::{Cursor, Write as _},
-    path::{Path, PathBuf},
-};
+use std::io::Cursor;
 
 use image::{
     DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits,
     codecs::{jpeg::JpegEncoder, png::PngEncoder},
 };
 
-/// Largest accepted upload, in bytes (5 MiB).
-pub const MAX_BYTES: usize = 5 * 1024 * 1024;
-/// Largest accepted width and height, in pixels (4096 itself is allowed).
-pub const MAX_DIMENSION: u32 = 4096;
-/// Most memory a decoder may allocate: a 4096×4096 RGBA image with 16-bit channels.
-pub const MAX_ALLOC: u64 = 4096 * 4096 * 8;
+use super::{MAX_ALLOC, MAX_DIMENSION};
+
 /// JPEG quality used when re-encoding.
 const JPEG_QUALITY: u8 = 90;
-
-/// At most this many uploads are decoded at once, which bounds their memory.
-pub static DECODE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Why an upload was refused; `message()` is what the client is told (always a 400).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,65 +182,6 @@ fn encode(img: &DynamicImage, kind: Kind) -> image::ImageResult<Encoded> {
     })
 }
 
-/// A new random file name: 32 lower-case hex characters and the extension.
-pub fn new_name(ext: &str) -> String {
-    let mut raw = [0u8; 16];
-    rand::fill(&mut raw[..]);
-    format!("{}.{ext}", hex::encode(raw))
-}
-
-/// Is `name` one this module generates? Only such names are served or deleted.
-pub fn is_stored_name(name: &str) -> bool {
-    let Some((stem, ext)) = name.split_once('.') else {
-        return false;
-    };
-    stem.len() == 32
-        && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        && matches!(ext, "png" | "jpg")
-}
-
-/// The Content-Type of a stored avatar.
-pub fn content_type(name: &str) -> &'static str {
-    if name.ends_with(".jpg") {
-        "image/jpeg"
-    } else {
-        "image/png"
-    }
-}
-
-/// Where avatars are stored.
-pub fn dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("avatars")
-}
-
-/// Writes `bytes` as `dir/name` (creating `dir`), through a temporary file and a rename so
-/// a reader never sees half a file. Blocking.
-pub fn store(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, dir.join(name))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
-/// Deletes `dir/name` if `name` is a generated avatar name; a missing file is fine. Blocking.
-pub fn remove(dir: &Path, name: &str) -> std::io::Result<()> {
-    if !is_stored_name(name) {
-        return Ok(());
-    }
-    match std::fs::remove_file(dir.join(name)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,25 +213,6 @@ mod tests {
         assert_eq!(Kind::from_filename("a.gif"), Some(Kind::Gif));
         for bad in ["png", "a.svg", "a.exe", "a.png.exe", "a.", "", "a.webp"] {
             assert_eq!(Kind::from_filename(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn names() {
-        let n = new_name("png");
-        assert!(is_stored_name(&n), "{n}");
-        assert_ne!(n, new_name("png"));
-        assert!(is_stored_name(&new_name("jpg")));
-        for bad in [
-            "default_avatar.png",
-            "../x.png",
-            "0123456789abcdef0123456789abcdef.gif",
-            "0123456789ABCDEF0123456789abcdef.png",
-            "0123456789abcdef0123456789abcdef.png.png",
-            "0123456789abcdef0123456789abcde.png",
-            "",
-        ] {
-            assert!(!is_stored_name(bad), "{bad}");
         }
     }
 
@@ -352,21 +256,5 @@ mod tests {
         let out = process(&jpeg(16, 8), Kind::Jpeg).unwrap();
         assert_eq!((out.ext, out.width, out.height), ("jpg", 16, 8));
         assert!(out.bytes.starts_with(&[0xFF, 0xD8]));
-    }
-
-    #[test]
-    fn store_and_remove() {
-        let dir = tempfile::tempdir().unwrap();
-        let avatars = super::dir(dir.path());
-        let name = new_name("png");
-        store(&avatars, &name, b"abc").unwrap();
-        assert_eq!(std::fs::read(avatars.join(&name)).unwrap(), b"abc");
-        remove(&avatars, &name).unwrap();
-        assert!(!avatars.join(&name).exists());
-        remove(&avatars, &name).unwrap();
-        // Names this module did not generate are never touched.
-        std::fs::write(avatars.join("keep.png"), b"x").unwrap();
-        remove(&avatars, "keep.png").unwrap();
-        assert!(avatars.join("keep.png").exists());
     }
 }

@@ -1,4 +1,4 @@
-//! Course pages (`/course/{uid}`) and course package files (`/courses/{*path}`).
+//! Course package files (`/courses/{*path}`).
 //!
 //! Package files come from `$CONTENT_DIR/courses`. A request path is accepted only when every
 //! segment is an ordinary name (no `.`/`..`/hidden segment, no encoded `/` or `\`, no
@@ -20,24 +20,16 @@
 
 use std::path::{Path as FsPath, PathBuf};
 
-use askama::Template;
 use axum::{
-    Router,
     body::Body,
-    extract::{Path, Request, State, rejection::PathRejection},
-    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header},
+    extract::{Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
     response::Response,
-    routing::get,
 };
 use tower::ServiceExt as _;
 use tower_http::services::ServeFile;
 
-use super::{auth, learning, pages};
-use crate::{
-    catalog::{self, encode_path},
-    http::{ApiError, Ctx, guard::MaybeSession, html},
-    state::AppState,
-};
+use crate::{routes::pages::not_found_answer, state::AppState};
 
 /// The policy for package documents. `'self'` still names this server inside the sandbox
 /// (CSP matches it against the document's URL, not its opaque origin), so a package's own
@@ -77,107 +69,6 @@ pub const PDF_CSP: &str = "default-src 'none'; object-src 'self'; style-src 'uns
 img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const FILE_CACHE: &str = "public, max-age=3600";
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/course/{uid}", get(course_page))
-        .route("/courses/{*path}", get(course_file))
-}
-
-// ---------------------------------------------------------------------------------------
-// /course/{uid}
-
-struct StatusOption {
-    name: &'static str,
-    selected: bool,
-}
-
-#[derive(Template)]
-#[template(path = "course.html")]
-struct CoursePage {
-    user: Option<String>,
-    csrf_token: String,
-    title: String,
-    course_number: String,
-    when: String,
-    level: String,
-    instructor: String,
-    department: String,
-    description: String,
-    categories: Vec<String>,
-    resources: Vec<String>,
-    thumbnail: String,
-    license: String,
-    launch: String,
-    /// The uid, percent-encoded for use in this page's URLs.
-    uid_path: String,
-    /// `/course/<uid>`, encoded for the login link's `next` parameter.
-    login_next: String,
-    logged_in: bool,
-    status: String,
-    statuses: Vec<StatusOption>,
-    note: String,
-    max_note: usize,
-}
-
-pub async fn course_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    MaybeSession(s): MaybeSession,
-    headers: HeaderMap,
-    uri: Uri,
-    uid: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let Ok(Path(uid)) = uid else {
-        return Ok(pages::not_found(headers, uri).await);
-    };
-    if uid.len() > 255 {
-        return Ok(pages::not_found(headers, uri).await);
-    }
-    let Some((course_id, c)) = catalog::find_by_uid(&state.db, &uid).await? else {
-        return Ok(pages::not_found(headers, uri).await);
-    };
-    let (status, note) = match &s {
-        Some(s) => catalog::user_course_state(&state.db, s.user.id, course_id).await?,
-        None => ("Not Started".to_string(), String::new()),
-    };
-    let page = CoursePage {
-        user: s.as_ref().map(|s| s.user.username.clone()),
-        csrf_token: auth::token_for(&state, &ctx, s.as_ref()),
-        when: format!("{} {}", c.term, c.year).trim().to_string(),
-        categories: c.category_list(),
-        resources: c.resource_types(),
-        thumbnail: c.thumbnail_url(),
-        license: c.license_link().unwrap_or_default().to_string(),
-        launch: c.launch_url().unwrap_or_default(),
-        uid_path: encode_path(&c.uid),
-        login_next: encode_path(&format!("/course/{}", encode_path(&c.uid))),
-        logged_in: s.is_some(),
-        statuses: learning::STATUSES
-            .iter()
-            .map(|&name| StatusOption {
-                name,
-                selected: name == status,
-            })
-            .collect(),
-        status,
-        note,
-        max_note: learning::MAX_NOTE_CHARS,
-        title: c.title,
-        course_number: c.course_number,
-        level: c.level,
-        instructor: c.instructor,
-        department: c.department,
-        description: c.description,
-    };
-    match page.render() {
-        Ok(body) => Ok(html(StatusCode::OK, body)),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// /courses/{*path}
 
 fn hex_value(b: u8) -> Option<u8> {
     match b {
@@ -290,7 +181,7 @@ pub async fn course_file(State(state): State<AppState>, req: Request) -> Respons
     };
     let Some(file) = file else {
         let (parts, _) = req.into_parts();
-        return pages::not_found(parts.headers, parts.uri).await;
+        return not_found_answer(&parts.headers, &parts.uri);
     };
     let res = match ServeFile::new(&file).oneshot(req).await {
         Ok(res) => res.map(Body::new),

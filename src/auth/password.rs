@@ -1,15 +1,11 @@
-//! Password hashing (Argon2id, OWASP parameters, PHC strings) and the password policy
-//! (NIST SP 800-63B: a minimum length, at least 64 accepted, no composition rules, a
-//! bundled list of common passwords).
+//! Password hashing: Argon2id with OWASP parameters, PHC strings. (The policy a new
+//! password must meet is `domain::NewPassword`.)
 //!
 //! Hashing runs on tokio's blocking pool behind a semaphore sized to the CPU count, so a
 //! flood of logins queues here instead of stalling the async workers that serve everything
 //! else.
 
-use std::{
-    collections::HashSet,
-    sync::{Arc, LazyLock, Mutex},
-};
+use std::sync::{Arc, Mutex};
 
 use argon2::{
     Algorithm, Argon2, Block, Params, Version,
@@ -18,53 +14,10 @@ use argon2::{
 use subtle::ConstantTimeEq as _;
 use tokio::sync::{OnceCell, Semaphore};
 
-/// Longest password accepted, in bytes (longer is a 400, never a hash).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-
 /// OWASP Password Storage Cheat Sheet: m = 19 MiB, t = 2, p = 1.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("static argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// The 10,000 most common passwords (zxcvbn's list from leaked-password frequencies; MIT).
-static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../assets/common-passwords.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect()
-});
-
-/// Why a new password was refused; the text is shown to the user.
-pub fn policy_violation(password: &str, username: &str, min_len: usize) -> Option<String> {
-    let chars = password.chars().count();
-    if password.is_empty() {
-        return Some("Password is required.".into());
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Some(format!(
-            "Password must not exceed {MAX_PASSWORD_BYTES} bytes."
-        ));
-    }
-    if chars < min_len {
-        return Some(format!("Password must be at least {min_len} characters."));
-    }
-    let lower = password.to_lowercase();
-    // "Password1234" is "password" with digits appended: refuse both forms.
-    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "!@#$%^&*?.".contains(c));
-    if COMMON.contains(lower.as_str()) || (stem.len() >= 4 && COMMON.contains(stem)) {
-        return Some(
-            "This password is on a list of commonly used passwords; choose another.".into(),
-        );
-    }
-    if !username.is_empty()
-        && lower.contains(&username.to_lowercase())
-        && stem.len() <= username.len() + 2
-    {
-        return Some("Password must not be your username.".into());
-    }
-    None
 }
 
 /// Argon2 working memory (19 MiB per hash). While logins keep coming the buffers are
@@ -230,18 +183,6 @@ fn verify_with(mem: &MemoryPool, busy: bool, password: &str, stored: &str) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn policy() {
-        assert!(policy_violation("short", "u", 8).is_some());
-        assert!(policy_violation("password", "u", 8).is_some());
-        assert!(policy_violation("Password1234", "u", 8).is_some());
-        assert!(policy_violation("correct horse battery staple", "u", 8).is_none());
-        assert!(policy_violation("TestPassword123", "aegis_test_user", 8).is_none());
-        assert!(policy_violation(&"x".repeat(1025), "u", 8).is_some());
-        assert!(policy_violation(&"xyzzy-plugh-".repeat(10), "u", 8).is_none());
-        assert!(policy_violation("aegis_test_user1", "aegis_test_user", 8).is_some());
-    }
 
     #[test]
     fn phc_string_has_owasp_parameters() {

@@ -1,15 +1,13 @@
 //! The `gleh` command line: `serve` (default), `migrate`, `config`, `gen-secret`, `user …`.
 
-use std::io::{BufRead as _, IsTerminal as _};
+mod user;
 
-use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::{
     config::{Config, ConfigErrors},
-    db::{Db, now},
-    logging, password, server, session,
-    users::{self, Created},
+    db::Db,
+    logging, server,
 };
 
 #[derive(Parser)]
@@ -132,10 +130,10 @@ pub fn run() -> i32 {
         match cli.command {
             None | Some(Command::Serve) => server::serve(config).await.map(|_| 0),
             Some(Command::Migrate { check }) => migrate(&config, check).await,
-            Some(Command::User(cmd)) => user(&config, cmd).await.map(|_| 0),
+            Some(Command::User(cmd)) => user::run(&config, cmd).await.map(|_| 0),
             Some(Command::Doctor { json }) => crate::doctor::run(&config, json).await,
             Some(Command::Courses(CoursesCommand::Import { dir })) => {
-                crate::import::run(&config, &dir).await
+                crate::catalog::import::run(&config, &dir).await
             }
             Some(Command::Config | Command::GenSecret | Command::Verify(_)) => Ok(0),
         }
@@ -189,95 +187,4 @@ async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {
     }
     println!("database is up to date ({} applied)", pending.len());
     Ok(0)
-}
-
-fn read_password(prompt: &str) -> anyhow::Result<String> {
-    let stdin = std::io::stdin();
-    let pw = if stdin.is_terminal() {
-        let first = rpassword::prompt_password(prompt)?;
-        let again = rpassword::prompt_password("Repeat: ")?;
-        if first != again {
-            bail!("the passwords do not match");
-        }
-        first
-    } else {
-        let mut line = String::new();
-        stdin.lock().read_line(&mut line)?;
-        line.trim_end_matches(['\r', '\n']).to_string()
-    };
-    Ok(pw)
-}
-
-async fn find(db: &Db, username: &str) -> anyhow::Result<users::User> {
-    users::find_by_name(db, username)
-        .await?
-        .with_context(|| format!("no user named {username:?}"))
-}
-
-async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url).await?;
-    if !db.pending().await?.is_empty() {
-        bail!("the database has pending migrations: run `gleh migrate` first");
-    }
-    match cmd {
-        UserCommand::Create { username, admin } => {
-            if let Some(msg) = users::username_violation(&username) {
-                bail!("{msg}");
-            }
-            let pw = read_password("Password: ")?;
-            if let Some(msg) =
-                password::policy_violation(&pw, &username, config.min_password_length)
-            {
-                bail!("{msg}");
-            }
-            let hash = password::Hasher::new().hash(pw).await?;
-            match users::create(&db, &username, &hash, admin, now()).await? {
-                Created::Id(id) => println!(
-                    "created user {username} (id {id}{})",
-                    if admin { ", admin" } else { "" }
-                ),
-                Created::Taken => bail!("username {username:?} is taken"),
-            }
-        }
-        UserCommand::List => {
-            println!(
-                "{:>6}  {:<24} {:<6} {:<9} created",
-                "id", "username", "admin", "disabled"
-            );
-            for u in users::list(&db).await? {
-                println!(
-                    "{:>6}  {:<24} {:<6} {:<9} {}",
-                    u.id,
-                    u.username,
-                    if u.is_admin { "yes" } else { "no" },
-                    if u.disabled { "yes" } else { "no" },
-                    crate::routes::profile::iso8601(u.created_at)
-                );
-            }
-        }
-        UserCommand::SetPassword { username } => {
-            let u = find(&db, &username).await?;
-            let pw = read_password("New password: ")?;
-            if let Some(msg) =
-                password::policy_violation(&pw, &u.username, config.min_password_length)
-            {
-                bail!("{msg}");
-            }
-            let hash = password::Hasher::new().hash(pw).await?;
-            let ended = users::set_password_hash(&db, u.id, &hash).await?;
-            println!("password set for {}; {ended} session(s) ended", u.username);
-        }
-        UserCommand::RevokeSessions { username } => {
-            let u = find(&db, &username).await?;
-            let ended = session::destroy_all_for_user(&db, u.id).await?;
-            println!("{ended} session(s) of {} ended", u.username);
-        }
-        UserCommand::Delete { username } => {
-            let u = find(&db, &username).await?;
-            users::delete(&db, u.id).await?;
-            crate::routes::auth::remove_avatar(&config.data_dir, &u.avatar).await;
-            println!("deleted user {}", u.username);
-        }
-    }
-    Ok(())
 }

@@ -5,14 +5,18 @@
 //! most once per refresh interval (a tenth of the idle lifetime, 1–60 s), not per request.
 //!
 //! Hand-written rather than tower-sessions: that crate stores ids in clear, cannot revoke
-//! all of a user's sessions and has no absolute lifetime (reference/crates.md §2).
+//! all of a user's sessions and has no absolute lifetime (docs/dependencies.md "Sessions").
 
-use axum::http::HeaderValue;
+use crate::{
+    config::Config,
+    db::{Db, sessions},
+};
+use axum::{
+    http::{HeaderValue, header},
+    response::Response,
+};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
-
-use crate::{config::Config, db::Db};
 
 #[derive(Clone, Debug)]
 pub struct SessionUser {
@@ -65,95 +69,45 @@ pub async fn create(
     let mut id = [0u8; 32];
     rand::fill(&mut id[..]);
     let id_hash = hash_id(&id);
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $3, $4, $5)",
-    )
-    .bind(id_hash.clone())
-    .bind(user_id)
-    .bind(now)
-    .bind(ip)
-    .bind(user_agent)
-    .execute(&db.pool)
-    .await?;
+    sessions::insert(db, &id_hash, user_id, ip, user_agent, now).await?;
     Ok((B64.encode(id), id_hash))
 }
 
 pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result<Loaded> {
     let id_hash = hash_id(id);
-    let row = sqlx::query(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.username, u.is_admin, u.disabled \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
-    )
-    .bind(id_hash.clone())
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row else {
+    let Some(row) = sessions::find(db, &id_hash).await? else {
         return Ok(Loaded::Unknown);
     };
-    let user_id: i64 = row.try_get(0)?;
-    let created_at: i64 = row.try_get(1)?;
-    let last_seen_at: i64 = row.try_get(2)?;
-    let disabled: i64 = row.try_get(5)?;
     let idle = config.idle_lifetime.as_secs() as i64;
     let absolute = config.absolute_lifetime.as_secs() as i64;
-    if now - last_seen_at >= idle || now - created_at >= absolute || disabled != 0 {
-        destroy(db, &id_hash).await?;
-        return Ok(Loaded::Expired { user_id });
+    if now - row.last_seen_at >= idle || now - row.created_at >= absolute || row.disabled != 0 {
+        sessions::delete(db, &id_hash).await?;
+        return Ok(Loaded::Expired {
+            user_id: row.user_id,
+        });
     }
-    if now - last_seen_at >= refresh_interval(config) {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(id_hash.clone())
-            .execute(&db.pool)
-            .await?;
+    if now - row.last_seen_at >= refresh_interval(config) {
+        sessions::touch(db, &id_hash, now).await?;
     }
     Ok(Loaded::Valid(Session {
         id_hash,
         user: SessionUser {
-            id: user_id,
-            username: row.try_get(3)?,
-            is_admin: row.try_get::<i64, _>(4)? != 0,
+            id: row.user_id,
+            username: row.username,
+            is_admin: row.is_admin != 0,
         },
     }))
 }
 
 pub async fn destroy(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash.to_vec())
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// Ends every session of a user. Returns how many ended.
-pub async fn destroy_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
-    let res = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(res.rows_affected())
-}
-
-/// Number of session rows (live until the next purge).
-pub async fn count_live(db: &Db) -> sqlx::Result<i64> {
-    use sqlx::Row as _;
-    sqlx::query("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&db.pool)
-        .await?
-        .try_get(0)
+    sessions::delete(db, id_hash).await
 }
 
 /// Deletes expired rows; run periodically.
 pub async fn purge_expired(db: &Db, config: &Config, now: i64) -> sqlx::Result<u64> {
     let idle = config.idle_lifetime.as_secs() as i64;
     let absolute = config.absolute_lifetime.as_secs() as i64;
-    let res = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
-        .bind(now - idle)
-        .bind(now - absolute)
-        .execute(&db.pool)
-        .await?;
-    Ok(res.rows_affected())
+    sessions::purge(db, now - idle, now - absolute).await
 }
 
 pub struct SessionListing {
@@ -175,38 +129,25 @@ pub async fn list_for_user(
     user_id: i64,
     current: &[u8],
 ) -> sqlx::Result<Vec<SessionListing>> {
-    let rows = sqlx::query(
-        "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
-         WHERE user_id = $1 ORDER BY created_at DESC",
-    )
-    .bind(user_id)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let hash: Vec<u8> = r.try_get(0)?;
-            Ok(SessionListing {
-                handle: handle_of(&hash),
-                current: hash == current,
-                created_at: r.try_get(1)?,
-                last_seen_at: r.try_get(2)?,
-                ip: r.try_get(3)?,
-                user_agent: r.try_get(4)?,
-            })
+    let rows = sessions::list_for_user(db, user_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SessionListing {
+            handle: handle_of(&r.id_hash),
+            current: r.id_hash == current,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
         })
-        .collect()
+        .collect())
 }
 
 /// Ends one of the user's own sessions by its public handle; false if none matched.
 pub async fn destroy_by_handle(db: &Db, user_id: i64, handle: &str) -> sqlx::Result<bool> {
-    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_all(&db.pool)
-        .await?;
-    for r in rows {
-        let hash: Vec<u8> = r.try_get(0)?;
+    for hash in sessions::hashes_for_user(db, user_id).await? {
         if handle_of(&hash) == handle {
-            destroy(db, &hash).await?;
+            sessions::delete(db, &hash).await?;
             return Ok(true);
         }
     }
@@ -241,6 +182,18 @@ pub fn set_cookie(config: &Config, value: &str) -> HeaderValue {
 pub fn clear_cookie(config: &Config) -> HeaderValue {
     let v = format!("{}={}; Max-Age=0", config.cookie_name, cookie_attrs(config));
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("session=; Max-Age=0"))
+}
+
+/// Adds to an answer that ends the session the headers that end it in the browser too: the
+/// cookie cleared, and `Clear-Site-Data`.
+pub fn logout_headers(config: &Config, mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.append(header::SET_COOKIE, clear_cookie(config));
+    h.insert(
+        "clear-site-data",
+        HeaderValue::from_static("\"cache\", \"cookies\", \"storage\""),
+    );
+    res
 }
 
 /// The session cookie's value in a request's `Cookie` headers, if any.

@@ -1,0 +1,184 @@
+//! The session and CSRF layer: loads the caller's session from its cookie, then, for
+//! state-changing methods, applies the cross-origin check (Fetch Metadata, then Origin)
+//! and the synchronizer-token check, in that order (docs/design.md "CSRF"). Handlers find
+//! the session through the `MaybeUser`/`CurrentUser` extractors.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::{
+    csrf::{self, Check},
+    extract::MaybeUser,
+    origin::cross_origin,
+    session::{self, Loaded, Session},
+    token_source,
+};
+use crate::{
+    http::{ApiError, Ctx, is_json_content_type},
+    state::AppState,
+    time::now,
+};
+
+/// Routes that take no CSRF token (the seed's curl commands send none) and are protected by
+/// JSON-only bodies plus the cross-origin check instead.
+pub fn token_exempt(path: &str) -> bool {
+    matches!(path, "/api/login" | "/api/register" | "/api/logout")
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_known(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::OPTIONS
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+    )
+}
+
+fn csrf_failure(ctx: &Ctx, reason: &'static str, status: StatusCode, message: &str) -> Response {
+    crate::metrics::csrf_failure(reason);
+    tracing::warn!(
+        event = "csrf_failure",
+        request_id = %ctx.request_id,
+        ip = %ctx.ip,
+        reason,
+    );
+    ApiError::new(status, message).into_response()
+}
+
+/// The live session the request's cookie names, and whether the cookie should be cleared
+/// (malformed, unknown or expired).
+async fn load_session(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<(Option<Session>, bool), ApiError> {
+    let config = &state.config;
+    let Some(value) = session::cookie_value(headers, &config.cookie_name) else {
+        return Ok((None, false));
+    };
+    let Some(id) = session::decode_cookie(value) else {
+        return Ok((None, true));
+    };
+    match session::load(&state.db, config, &id, now).await? {
+        Loaded::Valid(s) => Ok((Some(s), false)),
+        Loaded::Expired { user_id } => {
+            tracing::info!(
+                event = "session_expired",
+                request_id = %ctx.request_id,
+                user_id,
+                ip = %ctx.ip,
+            );
+            Ok((None, true))
+        }
+        Loaded::Unknown => Ok((None, true)),
+    }
+}
+
+/// The cross-origin and token checks of an unsafe request: `Err` is the answer that
+/// refuses it; `Ok` hands on the request (whose body may have been buffered).
+async fn check_unsafe(
+    state: &AppState,
+    ctx: &Ctx,
+    session: Option<&Session>,
+    req: Request,
+    now: i64,
+) -> Result<Request, Response> {
+    let config = &state.config;
+    let public_host = config
+        .public_url
+        .split_once("://")
+        .map(|(_, h)| h)
+        .unwrap_or("");
+    if cross_origin(req.headers(), public_host) {
+        return Err(csrf_failure(
+            ctx,
+            "cross_origin",
+            StatusCode::FORBIDDEN,
+            "Cross-origin request blocked.",
+        ));
+    }
+    if token_exempt(req.uri().path()) {
+        if req.headers().contains_key(header::CONTENT_TYPE) && !is_json_content_type(req.headers())
+        {
+            return Err(ApiError::unsupported_media_type().into_response());
+        }
+        return Ok(req);
+    }
+    let (token, req) = token_source::find(req, config.max_body_size)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Some(token) = token else {
+        return Err(csrf_failure(
+            ctx,
+            "missing",
+            StatusCode::BAD_REQUEST,
+            "The CSRF token is missing.",
+        ));
+    };
+    let bound = session.map(|s| s.id_hash.as_slice());
+    match csrf::verify(
+        &state.keys.csrf,
+        &token,
+        bound,
+        ctx.ip,
+        &ctx.user_agent,
+        now,
+    ) {
+        Check::Valid => Ok(req),
+        Check::Invalid => Err(csrf_failure(
+            ctx,
+            "invalid",
+            StatusCode::BAD_REQUEST,
+            "The CSRF token is invalid.",
+        )),
+        Check::Expired => Err(csrf_failure(
+            ctx,
+            "expired",
+            StatusCode::BAD_REQUEST,
+            "The CSRF token has expired.",
+        )),
+    }
+}
+
+/// The middleware: session, then method, then (for unsafe methods) origin and token.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+        return ApiError::internal("request context missing").into_response();
+    };
+    let now = now();
+    let (session, clear_cookie) = match load_session(&state, &ctx, req.headers(), now).await {
+        Ok(loaded) => loaded,
+        Err(e) => return e.into_response(),
+    };
+    if !is_known(req.method()) {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+            .into_response();
+    }
+    let mut req = req;
+    if is_unsafe(req.method()) {
+        req = match check_unsafe(&state, &ctx, session.as_ref(), req, now).await {
+            Ok(req) => req,
+            Err(refused) => return refused,
+        };
+    }
+    req.extensions_mut().insert(MaybeUser(session));
+    let mut res = next.run(req).await;
+    if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
+        res.headers_mut()
+            .append(header::SET_COOKIE, session::clear_cookie(&state.config));
+    }
+    res
+}

@@ -1,0 +1,123 @@
+//! Stored avatar files: generated names under `DATA_DIR/avatars/`, written atomically and
+//! removed only when the name is one this module made.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+/// A new random file name: 32 lower-case hex characters and the extension.
+pub fn new_name(ext: &str) -> String {
+    let mut raw = [0u8; 16];
+    rand::fill(&mut raw[..]);
+    format!("{}.{ext}", hex::encode(raw))
+}
+
+/// Is `name` one this module generates? Only such names are served or deleted.
+pub fn is_stored_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.split_once('.') else {
+        return false;
+    };
+    stem.len() == 32
+        && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && matches!(ext, "png" | "jpg")
+}
+
+/// The Content-Type of a stored avatar.
+pub fn content_type(name: &str) -> &'static str {
+    if name.ends_with(".jpg") {
+        "image/jpeg"
+    } else {
+        "image/png"
+    }
+}
+
+/// Where avatars are stored.
+pub fn dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("avatars")
+}
+
+/// Writes `bytes` as `dir/name` (creating `dir`), through a temporary file and a rename so
+/// a reader never sees half a file. Blocking.
+pub fn store(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Deletes `dir/name` if `name` is a generated avatar name; a missing file is fine. Blocking.
+pub fn remove(dir: &Path, name: &str) -> std::io::Result<()> {
+    if !is_stored_name(name) {
+        return Ok(());
+    }
+    match std::fs::remove_file(dir.join(name)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Deletes a user's stored avatar file, if any, off the async workers (after the account
+/// row is gone); a failure is logged, never shown.
+pub async fn remove_stored(data_dir: &Path, avatar: &str) {
+    let dir = dir(data_dir);
+    let name = avatar.to_string();
+    let _ = tokio::task::spawn_blocking(move || remove(&dir, &name)).await;
+}
+
+/// Deletes a stored avatar in the background; failures are logged, never shown.
+pub fn remove_later(dir: PathBuf, name: String) {
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = remove(&dir, &name) {
+            tracing::warn!(event = "avatar_remove_failed", file = %name, error = %e);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let n = new_name("png");
+        assert!(is_stored_name(&n), "{n}");
+        assert_ne!(n, new_name("png"));
+        assert!(is_stored_name(&new_name("jpg")));
+        for bad in [
+            "default_avatar.png",
+            "../x.png",
+            "0123456789abcdef0123456789abcdef.gif",
+            "0123456789ABCDEF0123456789abcdef.png",
+            "0123456789abcdef0123456789abcdef.png.png",
+            "0123456789abcdef0123456789abcde.png",
+            "",
+        ] {
+            assert!(!is_stored_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn store_and_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let avatars = super::dir(dir.path());
+        let name = new_name("png");
+        store(&avatars, &name, b"abc").unwrap();
+        assert_eq!(std::fs::read(avatars.join(&name)).unwrap(), b"abc");
+        remove(&avatars, &name).unwrap();
+        assert!(!avatars.join(&name).exists());
+        remove(&avatars, &name).unwrap();
+        // Names this module did not generate are never touched.
+        std::fs::write(avatars.join("keep.png"), b"x").unwrap();
+        remove(&avatars, "keep.png").unwrap();
+        assert!(avatars.join("keep.png").exists());
+    }
+}

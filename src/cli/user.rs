@@ -1,0 +1,100 @@
+//! `gleh user create|list|set-password|revoke-sessions|delete`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::{Context as _, bail};
+
+use super::UserCommand;
+use crate::{
+    auth::password::Hasher,
+    config::Config,
+    db::{
+        Db, sessions,
+        users::{self, Created, User},
+    },
+    domain::{NewPassword, Username, username_key},
+    time::{iso8601, now},
+};
+
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let pw = if stdin.is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        let again = rpassword::prompt_password("Repeat: ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    Ok(pw)
+}
+
+async fn find(db: &Db, username: &str) -> anyhow::Result<User> {
+    users::find_by_key(db, &username_key(username))
+        .await?
+        .with_context(|| format!("no user named {username:?}"))
+}
+
+pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url).await?;
+    if !db.pending().await?.is_empty() {
+        bail!("the database has pending migrations: run `gleh migrate` first");
+    }
+    match cmd {
+        UserCommand::Create { username, admin } => {
+            let name = Username::parse(&username).map_err(anyhow::Error::msg)?;
+            let pw = read_password("Password: ")?;
+            let pw = NewPassword::parse(&pw, &username, config.min_password_length)
+                .map_err(anyhow::Error::msg)?;
+            let hash = Hasher::new().hash(pw.into_inner()).await?;
+            match users::insert(&db, name.as_ref(), &name.key(), &hash, admin, now()).await? {
+                Created::Id(id) => println!(
+                    "created user {username} (id {id}{})",
+                    if admin { ", admin" } else { "" }
+                ),
+                Created::Taken => bail!("username {username:?} is taken"),
+            }
+        }
+        UserCommand::List => {
+            println!(
+                "{:>6}  {:<24} {:<6} {:<9} created",
+                "id", "username", "admin", "disabled"
+            );
+            for u in users::list(&db).await? {
+                println!(
+                    "{:>6}  {:<24} {:<6} {:<9} {}",
+                    u.id,
+                    u.username,
+                    if u.is_admin { "yes" } else { "no" },
+                    if u.disabled { "yes" } else { "no" },
+                    iso8601(u.created_at)
+                );
+            }
+        }
+        UserCommand::SetPassword { username } => {
+            let u = find(&db, &username).await?;
+            let pw = read_password("New password: ")?;
+            let pw = NewPassword::parse(&pw, &u.username, config.min_password_length)
+                .map_err(anyhow::Error::msg)?;
+            let hash = Hasher::new().hash(pw.into_inner()).await?;
+            let ended = users::set_password_hash(&db, u.id, &hash).await?;
+            println!("password set for {}; {ended} session(s) ended", u.username);
+        }
+        UserCommand::RevokeSessions { username } => {
+            let u = find(&db, &username).await?;
+            let ended = sessions::delete_for_user(&db, u.id).await?;
+            println!("{ended} session(s) of {} ended", u.username);
+        }
+        UserCommand::Delete { username } => {
+            let u = find(&db, &username).await?;
+            users::delete(&db, u.id).await?;
+            crate::avatar::remove_stored(&config.data_dir, &u.avatar).await;
+            println!("deleted user {}", u.username);
+        }
+    }
+    Ok(())
+}

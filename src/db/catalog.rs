@@ -1,0 +1,113 @@
+//! The `courses` table (the catalog), and the catalog joined with one user's progress and
+//! notes for the home page and `/api/content`.
+
+use super::Db;
+use crate::catalog::Course;
+
+/// A course with the signed-in user's progress and note, for `/api/content` and `/`.
+#[derive(sqlx::FromRow)]
+pub struct CatalogEntry {
+    #[sqlx(flatten)]
+    pub course: Course,
+    /// The stored status text, `Not Started` when the user has none.
+    pub progress: String,
+    /// The user's note, '' when none.
+    pub note: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct WithId {
+    id: i64,
+    #[sqlx(flatten)]
+    course: Course,
+}
+
+const COLUMNS: &str = "c.uid, c.title, c.description, c.categories, c.thumbnail, c.instructor, \
+    c.course_number, c.term, c.year, c.level, c.department, c.path, c.license_url, \
+    c.learning_resources";
+
+/// Every course in catalog order, with `user_id`'s progress and note (none for `None`).
+pub async fn list_for_user(db: &Db, user_id: Option<i64>) -> sqlx::Result<Vec<CatalogEntry>> {
+    let sql = format!(
+        "SELECT COALESCE(p.status, 'Not Started') AS progress, COALESCE(n.content, '') AS note, \
+           {COLUMNS} \
+         FROM courses c \
+         LEFT JOIN course_progress p ON p.course_id = c.id AND p.user_id = $1 \
+         LEFT JOIN course_notes n ON n.course_id = c.id AND n.user_id = $1 \
+         ORDER BY c.id"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id.unwrap_or(-1))
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// The course with this uid and its row id.
+pub async fn find_by_uid(db: &Db, uid: &str) -> sqlx::Result<Option<(i64, Course)>> {
+    let sql = format!("SELECT c.id, {COLUMNS} FROM courses c WHERE c.uid = $1");
+    let row: Option<WithId> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(uid)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| (r.id, r.course)))
+}
+
+/// The row id of the course with this uid.
+pub async fn id_by_uid(db: &Db, uid: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM courses WHERE uid = $1")
+        .bind(uid)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn count(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM courses")
+        .fetch_one(&db.pool)
+        .await
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the thirteen descriptive fields of a course, title to learning_resources, in that
+/// order — the column order both statements below list.
+fn bind_fields<'q>(q: AnyQuery<'q>, c: &'q Course) -> AnyQuery<'q> {
+    q.bind(&c.title)
+        .bind(&c.description)
+        .bind(&c.categories)
+        .bind(&c.thumbnail)
+        .bind(&c.instructor)
+        .bind(&c.course_number)
+        .bind(&c.term)
+        .bind(&c.year)
+        .bind(&c.level)
+        .bind(&c.department)
+        .bind(&c.path)
+        .bind(&c.license_url)
+        .bind(&c.learning_resources)
+}
+
+/// Inserts a new course with every field (a course whose uid exists already is left alone).
+pub async fn insert(db: &Db, c: &Course, now: i64) -> sqlx::Result<()> {
+    let q = sqlx::query(
+        "INSERT INTO courses (uid, title, description, categories, thumbnail, instructor, \
+           course_number, term, year, level, department, path, license_url, \
+           learning_resources, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (uid) DO NOTHING",
+    )
+    .bind(&c.uid);
+    bind_fields(q, c).bind(now).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// Overwrites every field of the course with row id `id` (the uid stays).
+pub async fn update(db: &Db, id: i64, c: &Course) -> sqlx::Result<()> {
+    let q = sqlx::query(
+        "UPDATE courses SET title = $1, description = $2, categories = $3, thumbnail = $4, \
+           instructor = $5, course_number = $6, term = $7, year = $8, level = $9, \
+           department = $10, path = $11, license_url = $12, learning_resources = $13 \
+         WHERE id = $14",
+    );
+    bind_fields(q, c).bind(id).execute(&db.pool).await?;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! The embedded migrations, one folder per engine with the same version names in both.
+
+use anyhow::Context as _;
+use sqlx::migrate::{Migrate as _, Migrator};
+
+use super::{Backend, Db};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies every pending migration; returns how many were applied.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        let before = self.pending().await?.len();
+        self.migrator()
+            .run(&self.pool)
+            .await
+            .context("applying migrations")?;
+        Ok(before)
+    }
+
+    /// Names (`version_description`) of the migrations not yet applied.
+    pub async fn pending(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        let table = &self.migrator().table_name;
+        conn.ensure_migrations_table(table)
+            .await
+            .context("creating the migrations table")?;
+        let applied = conn.list_applied_migrations(table).await?;
+        Ok(self
+            .migrator()
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.iter().any(|a| a.version == m.version))
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect())
+    }
+}

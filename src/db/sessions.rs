@@ -1,0 +1,120 @@
+//! The `sessions` table: rows keyed by the SHA-256 of the id the cookie carries (see
+//! `auth/session.rs` for the rules that use them).
+
+use super::Db;
+
+/// A session row joined with the account it belongs to.
+#[derive(sqlx::FromRow)]
+pub struct Found {
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub username: String,
+    pub is_admin: i64,
+    pub disabled: i64,
+}
+
+/// One of a user's sessions, for the list they see.
+#[derive(sqlx::FromRow)]
+pub struct Listed {
+    pub id_hash: Vec<u8>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub async fn insert(
+    db: &Db,
+    id_hash: &[u8],
+    user_id: i64,
+    ip: &str,
+    user_agent: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $3, $4, $5)",
+    )
+    .bind(id_hash.to_vec())
+    .bind(user_id)
+    .bind(now)
+    .bind(ip)
+    .bind(user_agent)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
+    sqlx::query_as(
+        "SELECT s.user_id, s.created_at, s.last_seen_at, u.username, u.is_admin, u.disabled \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(id_hash.to_vec())
+    .fetch_optional(&db.pool)
+    .await
+}
+
+pub async fn touch(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash.to_vec())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash.to_vec())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user. Returns how many ended.
+pub async fn delete_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
+    let res = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Number of session rows (live until the next purge).
+pub async fn count(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// Deletes the rows last seen at or before `idle_cutoff` or created at or before
+/// `absolute_cutoff`. Returns how many went.
+pub async fn purge(db: &Db, idle_cutoff: i64, absolute_cutoff: i64) -> sqlx::Result<u64> {
+    let res = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
+        .bind(idle_cutoff)
+        .bind(absolute_cutoff)
+        .execute(&db.pool)
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// A user's sessions, newest first.
+pub async fn list_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<Listed>> {
+    sqlx::query_as(
+        "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
+         WHERE user_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The stored hashes of a user's sessions.
+pub async fn hashes_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar("SELECT id_hash FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&db.pool)
+        .await
+}

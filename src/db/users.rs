@@ -1,0 +1,238 @@
+//! The `users` table, and the account-wide changes that touch its dependants (sessions,
+//! progress, notes) in one transaction.
+
+use super::Db;
+
+/// An account as stored. Flags are 0/1 BIGINT columns (the Any driver decodes no booleans).
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub avatar: String,
+    pub about_me: String,
+    pub gender: String,
+    pub pronouns: String,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    password_hash: String,
+    is_admin: i64,
+    disabled: i64,
+    avatar: String,
+    about_me: String,
+    gender: String,
+    pronouns: String,
+    created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: r.id,
+            username: r.username,
+            password_hash: r.password_hash,
+            is_admin: r.is_admin != 0,
+            disabled: r.disabled != 0,
+            avatar: r.avatar,
+            about_me: r.about_me,
+            gender: r.gender,
+            pronouns: r.pronouns,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, username, password_hash, is_admin, disabled, avatar, about_me, \
+    gender, pronouns, created_at";
+
+/// The account whose lower-cased name is `key`.
+pub async fn find_by_key(db: &Db, key: &str) -> sqlx::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username_key = $1");
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(User::from))
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(User::from))
+}
+
+pub async fn list(db: &Db) -> sqlx::Result<Vec<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id");
+    let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: Option<i64>,
+    username: Option<String>,
+    password_hash: Option<String>,
+    is_admin: Option<i64>,
+    disabled: Option<i64>,
+    avatar: Option<String>,
+    about_me: Option<String>,
+    gender: Option<String>,
+    pronouns: Option<String>,
+    created_at: Option<i64>,
+    locked_until: Option<i64>,
+}
+
+/// For a login, in one round trip: the account named `key` (if any) and that name's failure
+/// record (`None` when there is none, else its `locked_until`; see `limits`).
+pub async fn find_for_login(db: &Db, key: &str) -> sqlx::Result<(Option<User>, Option<i64>)> {
+    let r: LoginRow = sqlx::query_as(
+        "SELECT u.id, u.username, u.password_hash, u.is_admin, u.disabled, u.avatar, \
+           u.about_me, u.gender, u.pronouns, u.created_at, f.locked_until \
+         FROM (SELECT CAST($1 AS TEXT) AS k) q \
+         LEFT JOIN users u ON u.username_key = q.k \
+         LEFT JOIN login_failures f ON f.username_key = q.k",
+    )
+    .bind(key)
+    .fetch_one(&db.pool)
+    .await?;
+    let user = r.id.map(|id| User {
+        id,
+        username: r.username.unwrap_or_default(),
+        password_hash: r.password_hash.unwrap_or_default(),
+        is_admin: r.is_admin.unwrap_or(0) != 0,
+        disabled: r.disabled.unwrap_or(0) != 0,
+        avatar: r.avatar.unwrap_or_default(),
+        about_me: r.about_me.unwrap_or_default(),
+        gender: r.gender.unwrap_or_default(),
+        pronouns: r.pronouns.unwrap_or_default(),
+        created_at: r.created_at.unwrap_or(0),
+    });
+    Ok((user, r.locked_until))
+}
+
+pub enum Created {
+    Id(i64),
+    Taken,
+}
+
+/// Inserts an account; `Taken` when the lower-cased name exists (on either engine).
+pub async fn insert(
+    db: &Db,
+    username: &str,
+    key: &str,
+    password_hash: &str,
+    is_admin: bool,
+    now: i64,
+) -> sqlx::Result<Created> {
+    let res: sqlx::Result<i64> = sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, password_hash, is_admin, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(username)
+    .bind(key)
+    .bind(password_hash)
+    .bind(i64::from(is_admin))
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await;
+    match res {
+        Ok(id) => Ok(Created::Id(id)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::Taken),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets a new password hash and ends every session of the user, in one transaction.
+/// Returns how many sessions ended.
+pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> sqlx::Result<u64> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Deletes the account with its sessions, progress and notes, in one transaction.
+/// False when there was no such account.
+pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
+    let mut tx = db.pool.begin().await?;
+    for sql in [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM course_progress WHERE user_id = $1",
+        "DELETE FROM course_notes WHERE user_id = $1",
+    ] {
+        sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+    }
+    let res = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Sets the given profile fields; `None` leaves a field as it is.
+pub async fn update_profile(
+    db: &Db,
+    user_id: i64,
+    about_me: Option<&str>,
+    gender: Option<&str>,
+    pronouns: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET about_me = COALESCE($1, about_me), gender = COALESCE($2, gender), \
+         pronouns = COALESCE($3, pronouns) WHERE id = $4",
+    )
+    .bind(about_me)
+    .bind(gender)
+    .bind(pronouns)
+    .bind(user_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Sets the user's avatar file name and returns the previous one (`None` when the user no
+/// longer exists). A compare-and-swap, so of two concurrent uploads each sees the name the
+/// other replaced and no file is left behind.
+pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Option<String>> {
+    loop {
+        let previous: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?;
+        let Some(previous) = previous else {
+            return Ok(None);
+        };
+        let swapped = sqlx::query("UPDATE users SET avatar = $1 WHERE id = $2 AND avatar = $3")
+            .bind(avatar)
+            .bind(user_id)
+            .bind(&previous)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+        if swapped == 1 {
+            return Ok(Some(previous));
+        }
+    }
+}

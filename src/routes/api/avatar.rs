@@ -1,0 +1,82 @@
+//! Avatars: upload (`POST /api/profile/avatar`, the work is `avatar::upload`) and serving
+//! (`GET /avatars/{name}`). The upload answers `200 {"message","avatar_url"}`, or a 303 to
+//! `/profile` when the client asks for HTML (a plain browser form).
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{DefaultBodyLimit, Multipart, Path, Request, State, multipart::MultipartRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+use tower::ServiceExt as _;
+use tower_http::services::ServeFile;
+
+use crate::{
+    auth::CurrentUser,
+    avatar::{self, DEFAULT_AVATAR, UPLOAD_BODY_LIMIT},
+    http::{ApiError, ApiResult, Ctx, json, wants_html},
+    state::AppState,
+};
+
+/// The upload route carries its own, larger body limit (`avatar::UPLOAD_BODY_LIMIT`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/profile/avatar",
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/avatars/{name}", get(serve))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CurrentUser(s): CurrentUser,
+    headers: HeaderMap,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    let name = avatar::upload::receive(&state, &ctx, s.user.id, mp).await?;
+    // A browser's plain form post goes back to the profile page.
+    if wants_html(&headers) {
+        return Ok(Redirect::to("/profile?saved=1").into_response());
+    }
+    Ok(json(
+        StatusCode::OK,
+        json!({
+            "message": "Avatar uploaded successfully",
+            "avatar_url": format!("/avatars/{name}"),
+        }),
+    ))
+}
+
+/// `GET /avatars/{name}`: only generated names are served (anything else is a 404); a
+/// generated name whose file is gone redirects to the default avatar.
+async fn serve(State(state): State<AppState>, Path(name): Path<String>, req: Request) -> Response {
+    if !avatar::is_stored_name(&name) {
+        return ApiError::not_found().into_response();
+    }
+    let path = avatar::dir(&state.config.data_dir).join(&name);
+    let Ok(res) = ServeFile::new(path).oneshot(req).await;
+    match res.status() {
+        StatusCode::NOT_FOUND => Redirect::temporary(DEFAULT_AVATAR).into_response(),
+        status if status.is_server_error() => {
+            ApiError::internal(format!("serving avatar {name}: {status}")).into_response()
+        }
+        _ => {
+            let mut res = res.map(Body::new);
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(avatar::content_type(&name)),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            res
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `GET /api/content`: the catalog as JSON, with the caller's progress and notes.
+
+use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
+use serde_json::json;
+
+use crate::{
+    auth::MaybeUser,
+    db::catalog,
+    http::{self, ApiError, ApiResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/content", get(content))
+}
+
+/// How long the anonymous catalog JSON is reused before it is rebuilt from the database
+/// (other instances and `gleh courses import` change the catalog without telling us).
+const ANONYMOUS_CONTENT_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiResult<Response> {
+    let user = s.map(|s| s.user.id);
+    if user.is_none()
+        && let Some(body) = state.content_cache.get(ANONYMOUS_CONTENT_TTL)
+    {
+        return Ok(http::json_bytes(StatusCode::OK, body));
+    }
+    let entries = catalog::list_for_user(&state.db, user).await?;
+    let items: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            json!({
+                "type": "course",
+                "uid": e.course.uid,
+                "title": e.course.title,
+                "path": format!("/course/{}", e.course.uid),
+                "description": e.course.description,
+                "categories": e.course.category_list(),
+                "thumbnail": e.course.thumbnail_url(),
+                "user_progress": e.progress,
+                "user_note": e.note,
+            })
+        })
+        .collect();
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&json!({"content": items})).map_err(ApiError::internal)?,
+    );
+    if user.is_none() {
+        state.content_cache.put(body.clone());
+    }
+    Ok(http::json_bytes(StatusCode::OK, body))
+}

@@ -1,0 +1,64 @@
+//! `GET /health` (no database work) and `GET /health/deep` (database, migrations, TLS
+//! certificate days left; 503 when one is unhealthy).
+
+use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
+use serde_json::json;
+
+use crate::{http::json, state::AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/deep", get(health_deep))
+}
+
+async fn health() -> Response {
+    json(StatusCode::OK, json!({"status": "ok"}))
+}
+
+async fn health_deep(State(state): State<AppState>) -> Response {
+    let db_ok = state.db.ping().await;
+    let pending = if db_ok {
+        state.db.pending().await.ok()
+    } else {
+        None
+    };
+    let migrations_ok = pending.as_ref().is_some_and(Vec::is_empty);
+    let status = |ok: bool| if ok { "healthy" } else { "unhealthy" };
+    // Days left on the served certificate: unhealthy when expired or unreadable.
+    let (tls_ok, tls) = match &state.config.tls {
+        None => (
+            true,
+            json!({"status": "healthy", "mode": "plain HTTP (TLS terminated by a proxy)"}),
+        ),
+        Some((cert, _)) => match crate::tls::not_after(cert) {
+            Ok(t) => {
+                let days = (t - crate::time::now()) / 86_400;
+                (
+                    days >= 0,
+                    json!({"status": status(days >= 0), "days_left": days}),
+                )
+            }
+            Err(_) => (
+                false,
+                json!({"status": "unhealthy", "error": "certificate unreadable"}),
+            ),
+        },
+    };
+    let healthy = db_ok && migrations_ok && tls_ok;
+    json(
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        json!({
+            "status": status(healthy),
+            "components": {
+                "database": {"status": status(db_ok)},
+                "migrations": {"status": status(migrations_ok), "pending": pending.map(|p| p.len())},
+                "tls_certificate": tls,
+            }
+        }),
+    )
+}
