@@ -4,7 +4,7 @@
 //! response masks the token with fresh random bytes (BREACH), so two fetches differ.
 //!
 //! Hand-written: the CSRF crates for axum use double-submit cookies that are not bound to a
-//! server-side session (see docs/dependencies.md "CSRF"); the binding is the point here.
+//! server-side session (see docs/dependencies.md "1. CSRF"); the binding is the point here.
 
 use std::net::IpAddr;
 

@@ -5,7 +5,7 @@
 //! most once per refresh interval (a tenth of the idle lifetime, 1–60 s), not per request.
 //!
 //! Hand-written rather than tower-sessions: that crate stores ids in clear, cannot revoke
-//! all of a user's sessions and has no absolute lifetime (docs/dependencies.md "Sessions").
+//! all of a user's sessions and has no absolute lifetime (docs/dependencies.md "2. Sessions").
 
 use crate::{
     config::Config,

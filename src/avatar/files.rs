@@ -65,21 +65,22 @@ pub fn remove(dir: &Path, name: &str) -> std::io::Result<()> {
     }
 }
 
-/// Deletes a user's stored avatar file, if any, off the async workers (after the account
-/// row is gone); a failure is logged, never shown.
+/// Deletes a user's stored avatar file, if any (after the account row is gone).
 pub async fn remove_stored(data_dir: &Path, avatar: &str) {
-    let dir = dir(data_dir);
-    let name = avatar.to_string();
-    let _ = tokio::task::spawn_blocking(move || remove(&dir, &name)).await;
+    discard(dir(data_dir), avatar.to_string()).await;
 }
 
-/// Deletes a stored avatar in the background; failures are logged, never shown.
-pub fn remove_later(dir: PathBuf, name: String) {
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = remove(&dir, &name) {
-            tracing::warn!(event = "avatar_remove_failed", file = %name, error = %e);
-        }
-    });
+/// Deletes a stored avatar off the async workers and waits for it, so an answer is sent
+/// only once the file it replaced is gone; a failure is logged, never shown.
+pub async fn discard(dir: PathBuf, name: String) {
+    let removed = tokio::task::spawn_blocking({
+        let name = name.clone();
+        move || remove(&dir, &name)
+    })
+    .await;
+    if let Ok(Err(e)) = removed {
+        tracing::warn!(event = "avatar_remove_failed", file = %name, error = %e);
+    }
 }
 
 #[cfg(test)]

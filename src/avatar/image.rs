@@ -107,8 +107,8 @@ fn strict_limits() -> Limits {
     limits
 }
 
-/// Checks steps 4–6 of gleh-spec.md §3.2 on the uploaded bytes (whose extension said
-/// `kind`), then decodes and re-encodes them. CPU-bound: run it on the blocking pool.
+/// Checks steps 4–6 of docs/original.md "Avatar upload checks" on the uploaded bytes
+/// (whose extension said `kind`), then decodes and re-encodes them. CPU-bound: run it on the blocking pool.
 pub fn process(bytes: &[u8], kind: Kind) -> Result<Encoded, Invalid> {
     // 4. The content must be an image we can read the header of.
     let format = reader(bytes, Limits::default())?

@@ -147,17 +147,17 @@ pub async fn receive(
     let previous = match users::set_avatar(&state.db, user_id, &name).await {
         Ok(p) => p,
         Err(e) => {
-            files::remove_later(dir, name);
+            files::discard(dir, name).await;
             return Err(e.into());
         }
     };
     let Some(previous) = previous else {
         // The account was deleted while the image was being processed.
-        files::remove_later(dir, name);
+        files::discard(dir, name).await;
         return Err(ApiError::unauthorized("Authentication required."));
     };
     if previous != name {
-        files::remove_later(dir, previous);
+        files::discard(dir, previous).await;
     }
     tracing::info!(
         event = "avatar_uploaded",
