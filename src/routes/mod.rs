@@ -7,18 +7,14 @@ pub mod learning;
 pub mod pages;
 pub mod profile;
 
-use std::time::Duration;
-
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
     http::{HeaderValue, StatusCode, header},
-    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::json;
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
 
 use crate::{
     catalog,
@@ -26,11 +22,8 @@ use crate::{
     state::AppState,
 };
 
-/// Overall time a request may take before it is answered 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.max_body_size;
+/// The route table; `http::stack::apply` wraps it in the middleware.
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::index))
         .route("/login", get(pages::login_page).post(pages::login_submit))
@@ -71,22 +64,6 @@ pub fn router(state: AppState) -> Router {
         .merge(avatar::router())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            http::guard::guard,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), http::frame))
-        .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!(event = "panic");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
-                .into_response()
-        }))
-        .with_state(state)
 }
 
 async fn method_not_allowed() -> Response {
