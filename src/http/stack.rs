@@ -53,8 +53,14 @@ pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
     }
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!(event = "panic");
+/// Runs inside the request span (see `apply`), so the event carries the request id.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(event = "panic", error = %message);
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.").into_response()
 }
 

@@ -78,6 +78,7 @@ async fn a_panicking_handler_is_a_framed_json_500() {
     assert_eq!(panic["request_id"], rid.as_str(), "{panic}");
     assert_eq!(panic["route"], "/boom", "{panic}");
     assert_eq!(panic["ip"], "127.0.0.1", "{panic}");
+    assert_eq!(panic["error"], "handler bug", "{panic}");
     let access = events
         .iter()
         .find(|e| e["event"] == "request")
