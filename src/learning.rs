@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use crate::{
     db::{catalog, learning},
     domain::ProgressStatus,
-    http::{ApiError, ApiResult, Ctx},
+    http::{ApiError, ApiResult},
     state::AppState,
     time::now,
 };
@@ -53,7 +53,6 @@ pub async fn course_id(state: &AppState, uid: &str) -> ApiResult<i64> {
 
 pub async fn set_progress(
     state: &AppState,
-    ctx: &Ctx,
     user_id: i64,
     uid: &str,
     status: &str,
@@ -61,22 +60,16 @@ pub async fn set_progress(
     let status = ProgressStatus::parse(status).map_err(ApiError::bad_request)?;
     let course = course_id(state, uid).await?;
     learning::upsert_progress(&state.db, user_id, course, status.as_str(), now()).await?;
-    tracing::info!(event = "progress_updated", request_id = %ctx.request_id, user_id,
+    tracing::info!(event = "progress_updated", user_id,
                    course_uid = %uid, status = status.as_str());
     Ok(())
 }
 
-pub async fn save_note(
-    state: &AppState,
-    ctx: &Ctx,
-    user_id: i64,
-    uid: &str,
-    content: &str,
-) -> ApiResult<()> {
+pub async fn save_note(state: &AppState, user_id: i64, uid: &str, content: &str) -> ApiResult<()> {
     validate_note(content)?;
     let course = course_id(state, uid).await?;
     learning::upsert_note(&state.db, user_id, course, content, now()).await?;
-    tracing::info!(event = "note_saved", request_id = %ctx.request_id, user_id,
+    tracing::info!(event = "note_saved", user_id,
                    course_uid = %uid, chars = content.chars().count());
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! (one per request) to `LOG_DIR/access.log` instead of stderr; both files rotate daily
 //! (`app.log.YYYYMMDD`), keeping the last 30. Events carry an `event` field (`request`,
 //! `login_success`, `login_failure`, `csrf_failure`, …); no event ever carries a password,
-//! session id or token.
+//! session id or token. An event logged while a request is served also carries the
+//! request span's fields (`request_id`, `route`, `ip`) at the top level of its JSON line
+//! (see `json_line`); the access line is written outside that span.
 
 use std::{path::Path, sync::Mutex};
 
@@ -15,10 +17,14 @@ use file_rotate::{
 use tracing::Metadata;
 use tracing_subscriber::{
     EnvFilter, Layer, Registry, filter::filter_fn, fmt, layer::SubscriberExt as _,
-    util::SubscriberInitExt as _,
+    registry::LookupSpan, util::SubscriberInitExt as _,
 };
 
 use crate::config::LogFormat;
+
+#[cfg(test)]
+pub(crate) mod capture;
+mod json_line;
 
 pub const ACCESS_TARGET: &str = "gleh::access";
 const KEEP_FILES: usize = 30;
@@ -50,17 +56,15 @@ fn rotating(dir: &Path, name: &str) -> anyhow::Result<Mutex<FileRotate<AppendTim
 
 type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
 
-fn json_layer<W>(
-    writer: W,
-) -> fmt::Layer<Registry, fmt::format::JsonFields, fmt::format::Format<fmt::format::Json>, W>
+/// JSON lines; span fields are kept as JSON (`JsonFields`) for `JsonLine` to merge.
+fn json_layer<S, W>(writer: W) -> fmt::Layer<S, fmt::format::JsonFields, json_line::JsonLine, W>
 where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> fmt::MakeWriter<'w> + 'static,
 {
     fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
+        .fmt_fields(fmt::format::JsonFields::new())
+        .event_format(json_line::JsonLine)
         .with_writer(writer)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::{
     db::users,
-    http::{ApiError, ApiResult, Ctx},
+    http::{ApiError, ApiResult},
     state::AppState,
 };
 
@@ -62,7 +62,7 @@ impl ProfileUpdate<'_> {
         Ok(())
     }
 
-    pub async fn apply(&self, state: &AppState, ctx: &Ctx, user_id: i64) -> ApiResult<()> {
+    pub async fn apply(&self, state: &AppState, user_id: i64) -> ApiResult<()> {
         self.validate()?;
         users::update_profile(
             &state.db,
@@ -72,7 +72,7 @@ impl ProfileUpdate<'_> {
             self.pronouns,
         )
         .await?;
-        tracing::info!(event = "profile_updated", request_id = %ctx.request_id, user_id);
+        tracing::info!(event = "profile_updated", user_id);
         Ok(())
     }
 }

@@ -6,22 +6,23 @@
 //! clients are cut off; the same timer closes an idle HTTP/1.1 keep-alive connection),
 //! HTTP/2 connections are pinged and dropped when the peer is gone, a TLS handshake gets
 //! 10 s, and every request is answered within 30 s
-//! (`routes::REQUEST_TIMEOUT`). On SIGTERM the listeners stop accepting and in-flight
+//! (`http::stack::REQUEST_TIMEOUT`). On SIGTERM the listeners stop accepting and in-flight
 //! requests get up to `DRAIN_TIMEOUT` to finish.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{Extension, Router, extract::Request, http::StatusCode, response::IntoResponse};
+use axum::{Router, extract::Request, http::StatusCode, response::IntoResponse};
 use axum_server::{Handle, tls_rustls::RustlsConfig};
 use hyper_util::rt::TokioTimer;
+use tokio::task::JoinHandle;
 
 use crate::{
     auth::{password::Hasher, rate_limit, session},
     catalog,
     config::{Config, Env},
     db::Db,
-    http::{ApiError, DirectTls},
+    http::{self, ApiError},
     metrics, routes,
     state::{AppState, Keys},
     time::now,
@@ -143,6 +144,79 @@ fn redirect_app(config: &Config, https_port: u16) -> Router {
     })
 }
 
+/// The certificate, loaded before anything else so that a bad one stops the start.
+fn load_tls(config: &Config) -> anyhow::Result<Option<RustlsConfig>> {
+    let Some((cert, key)) = &config.tls else {
+        return Ok(None);
+    };
+    let server_config = tls::server_config(cert, key)?;
+    metrics::set_certificate_expiry(tls::not_after(cert)?);
+    Ok(Some(RustlsConfig::from_config(server_config)))
+}
+
+/// Where the listeners ended up, and the main one's task.
+struct Listening {
+    main: JoinHandle<std::io::Result<()>>,
+    addr: SocketAddr,
+    redirect_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
+}
+
+/// Binds `BIND` (and the redirect listener), starts serving the app on them, and the
+/// metrics listener when `metrics` is installed.
+async fn listen(
+    state: &AppState,
+    tls_config: Option<RustlsConfig>,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    handle: &Handle<SocketAddr>,
+) -> anyhow::Result<Listening> {
+    let config = &state.config;
+    let listener = bind(&config.bind)?;
+    let addr = listener.local_addr()?;
+    let redirect_listener = match &config.http_redirect_bind {
+        Some(a) => Some(bind(a)?),
+        None => None,
+    };
+    let metrics_addr = match (&config.metrics_bind, metrics) {
+        (Some(bind), Some(m)) => Some(metrics::serve(bind, m).await?),
+        _ => None,
+    };
+    let app = http::stack::apply(routes::router(), state.clone())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let main = match tls_config {
+        Some(rc) => {
+            if let Some((cert, key)) = &config.tls {
+                let poll = config.tls_reload_interval;
+                tls::spawn_reloader(rc.clone(), cert.clone(), key.clone(), poll);
+            }
+            let mut server = axum_server::from_tcp_rustls(listener, rc)?.handle(handle.clone());
+            tune(&mut server, config);
+            tokio::spawn(server.serve(app))
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tune(&mut server, config);
+            tokio::spawn(server.serve(app))
+        }
+    };
+    let redirect_addr = match redirect_listener {
+        Some(l) => {
+            let a = l.local_addr()?;
+            let mut server = axum_server::from_tcp(l)?.handle(handle.clone());
+            tune(&mut server, config);
+            tokio::spawn(server.serve(redirect_app(config, addr.port()).into_make_service()));
+            Some(a)
+        }
+        None => None,
+    };
+    Ok(Listening {
+        main,
+        addr,
+        redirect_addr,
+        metrics_addr,
+    })
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     for w in config.warnings() {
@@ -152,77 +226,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Some(_) => Some(metrics::install()?),
         None => None,
     };
-    // Load the certificate before anything else, so a bad one stops the start.
-    let tls_config = match &config.tls {
-        Some((cert, key)) => {
-            let server_config = tls::server_config(cert, key)?;
-            metrics::set_certificate_expiry(tls::not_after(cert)?);
-            Some(RustlsConfig::from_config(server_config))
-        }
-        None => None,
-    };
-    let state = build_state(config).await?;
-    prepare_database(&state).await?;
-    let config = state.config.clone();
-
-    let listener = bind(&config.bind)?;
-    let addr = listener.local_addr()?;
-    let redirect_listener = match &config.http_redirect_bind {
-        Some(a) => Some(bind(a)?),
-        None => None,
-    };
-    let metrics_addr = match (&config.metrics_bind, metrics_handle) {
-        (Some(bind), Some(handle)) => Some(metrics::serve(bind, handle).await?),
-        _ => None,
-    };
-
-    let handle: Handle<SocketAddr> = Handle::new();
-    let app = routes::router(state.clone());
-    let make = |app: Router| app.into_make_service_with_connect_info::<SocketAddr>();
-    let main = match &tls_config {
-        Some(rc) => {
-            if let Some((cert, key)) = &config.tls {
-                tls::spawn_reloader(
-                    rc.clone(),
-                    cert.clone(),
-                    key.clone(),
-                    config.tls_reload_interval,
-                );
-            }
-            let mut server =
-                axum_server::from_tcp_rustls(listener, rc.clone())?.handle(handle.clone());
-            tune(&mut server, &config);
-            tokio::spawn(server.serve(make(app.layer(Extension(DirectTls)))))
-        }
-        None => {
-            let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
-            tune(&mut server, &config);
-            tokio::spawn(server.serve(make(app)))
-        }
-    };
-    let redirect_addr = match redirect_listener {
-        Some(l) => {
-            let a = l.local_addr()?;
-            let mut server = axum_server::from_tcp(l)?.handle(handle.clone());
-            tune(&mut server, &config);
-            tokio::spawn(server.serve(redirect_app(&config, addr.port()).into_make_service()));
-            Some(a)
-        }
-        None => None,
-    };
-
+    let tls_config = load_tls(&config)?;
     let scheme = if tls_config.is_some() {
         "https"
     } else {
         "http"
     };
+    let state = build_state(config).await?;
+    prepare_database(&state).await?;
+
+    let handle: Handle<SocketAddr> = Handle::new();
+    let up = listen(&state, tls_config, metrics_handle, &handle).await?;
     tracing::info!(
         event = "listening",
-        addr = %addr,
-        url = %format!("{scheme}://{addr}"),
-        redirect_addr = redirect_addr.map(|a| a.to_string()),
-        metrics_addr = metrics_addr.map(|a| a.to_string()),
-        env = config.env.as_str(),
+        addr = %up.addr,
+        url = %format!("{scheme}://{}", up.addr),
+        redirect_addr = up.redirect_addr.map(|a| a.to_string()),
+        metrics_addr = up.metrics_addr.map(|a| a.to_string()),
+        env = state.config.env.as_str(),
         ready_ms = started.elapsed().as_millis() as u64,
     );
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
@@ -235,7 +256,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         in_flight_connections = handle.connection_count()
     );
     handle.graceful_shutdown(Some(DRAIN_TIMEOUT));
-    let _ = main.await;
+    let _ = up.main.await;
     janitor.abort();
     tracing::info!(event = "stopped");
     Ok(())

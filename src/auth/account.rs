@@ -78,7 +78,7 @@ pub async fn login(
         crate::metrics::rate_limit_hit("account");
         tracing::warn!(
             event = "rate_limit_exceeded",
-            request_id = %ctx.request_id,
+
             ip = %ctx.ip,
             endpoint = "login_account",
             username = %username,
@@ -95,7 +95,7 @@ pub async fn login(
             crate::metrics::login(false);
             tracing::warn!(
                 event = "login_failure",
-                request_id = %ctx.request_id,
+
                 username = %username,
                 ip = %ctx.ip,
                 reason = "invalid_credentials",
@@ -113,7 +113,7 @@ pub async fn login(
     let cookie = new_session(state, ctx, user.id).await?;
     tracing::info!(
         event = "login_success",
-        request_id = %ctx.request_id,
+
         user_id = user.id,
         username = %user.username,
         ip = %ctx.ip,
@@ -152,7 +152,7 @@ pub async fn register(
         Created::Id(id) => {
             tracing::info!(
                 event = "user_registered",
-                request_id = %ctx.request_id,
+
                 user_id = id,
                 username = %username,
                 ip = %ctx.ip,
@@ -168,7 +168,7 @@ pub async fn logout(state: &AppState, ctx: &Ctx, s: &Session) -> ApiResult<()> {
     session::destroy(&state.db, &s.id_hash).await?;
     tracing::info!(
         event = "user_logout",
-        request_id = %ctx.request_id,
+
         user_id = s.user.id,
         username = %s.user.username,
         ip = %ctx.ip,
@@ -194,7 +194,7 @@ async fn reauthenticate(
             .verify(password.to_string(), user.password_hash.clone())
             .await?;
     if !ok {
-        tracing::warn!(event = failure_event, request_id = %ctx.request_id, user_id = user.id, ip = %ctx.ip);
+        tracing::warn!(event = failure_event, user_id = user.id, ip = %ctx.ip);
         return Ok(None);
     }
     Ok(Some(user))
@@ -242,7 +242,6 @@ pub async fn change_password(
     let cookie = new_session(state, ctx, user.id).await?;
     tracing::info!(
         event = "password_changed",
-        request_id = %ctx.request_id,
         user_id = user.id,
         other_sessions_ended = ended.saturating_sub(1),
     );
@@ -262,7 +261,7 @@ pub async fn delete(state: &AppState, ctx: &Ctx, s: &Session, password: &str) ->
     crate::avatar::remove_stored(&state.config.data_dir, &user.avatar).await;
     tracing::info!(
         event = "account_deleted",
-        request_id = %ctx.request_id,
+
         user_id = user.id,
         username = %user.username,
         ip = %ctx.ip,

@@ -50,7 +50,7 @@ fn csrf_failure(ctx: &Ctx, reason: &'static str, status: StatusCode, message: &s
     crate::metrics::csrf_failure(reason);
     tracing::warn!(
         event = "csrf_failure",
-        request_id = %ctx.request_id,
+
         ip = %ctx.ip,
         reason,
     );
@@ -77,7 +77,7 @@ async fn load_session(
         Loaded::Expired { user_id } => {
             tracing::info!(
                 event = "session_expired",
-                request_id = %ctx.request_id,
+
                 user_id,
                 ip = %ctx.ip,
             );

@@ -41,7 +41,7 @@ pub async fn check_ip(state: &AppState, ctx: &Ctx, endpoint: &str) -> ApiResult<
         crate::metrics::rate_limit_hit("ip");
         tracing::warn!(
             event = "rate_limit_exceeded",
-            request_id = %ctx.request_id,
+
             ip = %ctx.ip,
             endpoint,
             limit,

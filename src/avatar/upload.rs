@@ -14,14 +14,13 @@ use axum::{
 use super::{DECODE_PERMITS, Encoded, Invalid, Kind, MAX_BYTES, files, process};
 use crate::{
     db::users,
-    http::{ApiError, ApiResult, Ctx},
+    http::{ApiError, ApiResult},
     state::AppState,
 };
 
-fn invalid(ctx: &Ctx, user_id: i64, why: Invalid) -> ApiError {
+fn invalid(user_id: i64, why: Invalid) -> ApiError {
     tracing::info!(
         event = "image_upload_rejected",
-        request_id = %ctx.request_id,
         user_id,
         reason = why.reason(),
     );
@@ -125,23 +124,22 @@ async fn store(
 /// file is a 400 with the check's message; the user's previous file is deleted.
 pub async fn receive(
     state: &AppState,
-    ctx: &Ctx,
     user_id: i64,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<String> {
     // Not multipart at all: there is no file part.
     let Ok(mp) = mp else {
-        return Err(invalid(ctx, user_id, Invalid::NoFile));
+        return Err(invalid(user_id, Invalid::NoFile));
     };
     let (kind, bytes) = match read_upload(mp).await? {
-        Upload::Missing => return Err(invalid(ctx, user_id, Invalid::NoFile)),
-        Upload::Rejected(why) => return Err(invalid(ctx, user_id, why)),
+        Upload::Missing => return Err(invalid(user_id, Invalid::NoFile)),
+        Upload::Rejected(why) => return Err(invalid(user_id, why)),
         Upload::File(kind, bytes) => (kind, bytes),
     };
     let size = bytes.len();
     let (name, encoded) = match store(state, kind, bytes).await? {
         Ok(done) => done,
-        Err(why) => return Err(invalid(ctx, user_id, why)),
+        Err(why) => return Err(invalid(user_id, why)),
     };
     let dir = files::dir(&state.config.data_dir);
     let previous = match users::set_avatar(&state.db, user_id, &name).await {
@@ -161,7 +159,6 @@ pub async fn receive(
     }
     tracing::info!(
         event = "avatar_uploaded",
-        request_id = %ctx.request_id,
         user_id,
         size,
         width = encoded.width,

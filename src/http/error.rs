@@ -1,13 +1,16 @@
 //! The one error type handlers return: every client mistake is a 4xx `{"error": "…"}`;
-//! anything unexpected is logged with its cause and answered with a generic 500/503
-//! that names nothing internal.
+//! anything unexpected is answered with a generic 500/503 that names nothing internal,
+//! and its cause is logged once, by the request's frame, with the request id
+//! (`http::frame`).
+
+use std::error::Error;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::json_response;
+use super::{frame, json_response, unavailable::is_unavailable};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -55,12 +58,16 @@ impl ApiError {
     pub fn payload_too_large() -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
     }
-    /// Logs the cause (never shown to the client) and answers 500, or 503 when the
-    /// database could not be reached in time.
+    /// A 500 for an unexpected failure whose cause is not typed (use `ApiError::from` for
+    /// a `sqlx::Error` or an `anyhow::Error`, which may be a 503). The cause is never shown
+    /// to the client; it is handed to the request's frame to be logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let text = cause.to_string();
-        let unavailable = text.contains("pool timed out") || text.contains("connection refused");
-        tracing::error!(event = "internal_error", error = %text);
+        Self::from_cause(cause.to_string(), false)
+    }
+
+    /// A 503 when `unavailable` (the database or a peer could not be reached), else 500.
+    fn from_cause(text: String, unavailable: bool) -> Self {
+        frame::report_internal(text);
         if unavailable {
             Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -72,15 +79,20 @@ impl ApiError {
     }
 }
 
+/// 503 when the database could not be reached in time (see `http::unavailable`), else 500.
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::internal(e)
+        let unavailable = is_unavailable(&e);
+        ApiError::from_cause(e.to_string(), unavailable)
     }
 }
 
+/// Classified like a `sqlx::Error`, by the first cause in the chain that says anything.
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        ApiError::internal(format!("{e:#}"))
+        let cause: &(dyn Error + 'static) = e.as_ref();
+        let unavailable = is_unavailable(cause);
+        ApiError::from_cause(format!("{e:#}"), unavailable)
     }
 }
 

@@ -106,13 +106,12 @@ async fn list_sessions(
 
 async fn revoke_session(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     Path(handle): Path<String>,
 ) -> ApiResult<Response> {
     if !session::destroy_by_handle(&state.db, s.user.id, &handle).await? {
         return Err(ApiError::not_found());
     }
-    tracing::info!(event = "session_revoked", request_id = %ctx.request_id, user_id = s.user.id);
+    tracing::info!(event = "session_revoked", user_id = s.user.id);
     Ok(json(StatusCode::OK, json!({"message": "Session revoked."})))
 }

@@ -17,7 +17,7 @@ use tower_http::services::ServeFile;
 use crate::{
     auth::CurrentUser,
     avatar::{self, DEFAULT_AVATAR, UPLOAD_BODY_LIMIT},
-    http::{ApiError, ApiResult, Ctx, json, wants_html},
+    http::{ApiError, ApiResult, json, wants_html},
     state::AppState,
 };
 
@@ -33,12 +33,11 @@ pub fn router() -> Router<AppState> {
 
 async fn upload(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     headers: HeaderMap,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
-    let name = avatar::upload::receive(&state, &ctx, s.user.id, mp).await?;
+    let name = avatar::upload::receive(&state, s.user.id, mp).await?;
     // A browser's plain form post goes back to the profile page.
     if wants_html(&headers) {
         return Ok(Redirect::to("/profile?saved=1").into_response());

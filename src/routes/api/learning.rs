@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::{
     auth::CurrentUser,
     http::{
-        ApiError, ApiResult, Ctx, JsonObject, json,
+        ApiError, ApiResult, JsonObject, json,
         rejection::{FromJson, JsonBody},
     },
     learning::{self, course_not_found},
@@ -66,11 +66,10 @@ impl FromJson for NoteBody {
 
 async fn set_progress(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<ProgressBody>,
 ) -> ApiResult<Response> {
-    learning::set_progress(&state, &ctx, s.user.id, &body.course_uid, &body.status).await?;
+    learning::set_progress(&state, s.user.id, &body.course_uid, &body.status).await?;
     Ok(json(
         StatusCode::OK,
         json!({"message": "Progress updated successfully."}),
@@ -79,11 +78,10 @@ async fn set_progress(
 
 async fn save_note(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<NoteBody>,
 ) -> ApiResult<Response> {
-    learning::save_note(&state, &ctx, s.user.id, &body.course_uid, &body.content).await?;
+    learning::save_note(&state, s.user.id, &body.course_uid, &body.content).await?;
     Ok(json(
         StatusCode::OK,
         json!({"message": "Note saved successfully."}),

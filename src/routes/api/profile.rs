@@ -8,7 +8,7 @@ use crate::{
     db::{Db, learning, users},
     domain::ProgressStatus,
     http::{
-        ApiError, ApiResult, Ctx, JsonObject, json,
+        ApiError, ApiResult, JsonObject, json,
         rejection::{FromJson, JsonBody},
     },
     profile::ProfileUpdate,
@@ -94,7 +94,6 @@ impl FromJson for ProfileBody {
 
 async fn post_profile(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<ProfileBody>,
 ) -> ApiResult<Response> {
@@ -103,7 +102,7 @@ async fn post_profile(
         gender: body.gender.as_deref(),
         pronouns: body.pronouns.as_deref(),
     };
-    update.apply(&state, &ctx, s.user.id).await?;
+    update.apply(&state, s.user.id).await?;
     Ok(json(
         StatusCode::OK,
         json!({"message": "Profile updated successfully"}),

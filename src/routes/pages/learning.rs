@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::{
     auth::CurrentUser,
-    http::{ApiError, ApiResult, Ctx, rejection::Form},
+    http::{ApiError, ApiResult, rejection::Form},
     learning::{self, course_not_found},
     state::AppState,
 };
@@ -58,7 +58,6 @@ struct NoteForm {
 
 async fn progress(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     uid: Result<Path<String>, PathRejection>,
     Form(form): Form<ProgressForm>,
@@ -69,13 +68,12 @@ async fn progress(
     let Some(status) = form.status else {
         return Err(ApiError::bad_request("status is required."));
     };
-    learning::set_progress(&state, &ctx, s.user.id, &uid, &status).await?;
+    learning::set_progress(&state, s.user.id, &uid, &status).await?;
     Ok(back_to_course(&uid))
 }
 
 async fn note(
     State(state): State<AppState>,
-    ctx: Ctx,
     CurrentUser(s): CurrentUser,
     uid: Result<Path<String>, PathRejection>,
     Form(form): Form<NoteForm>,
@@ -86,7 +84,7 @@ async fn note(
     // Browsers submit a textarea's line breaks as CRLF but count them as one character
     // for `maxlength`; store them as LF so the page's limit and this one agree.
     let content = form.content.unwrap_or_default().replace("\r\n", "\n");
-    learning::save_note(&state, &ctx, s.user.id, &uid, &content).await?;
+    learning::save_note(&state, s.user.id, &uid, &content).await?;
     Ok(back_to_course(&uid))
 }
 

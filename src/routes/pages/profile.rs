@@ -278,7 +278,7 @@ pub async fn profile_submit(
         gender: gender.as_deref(),
         pronouns: pronouns.as_deref(),
     };
-    match update.apply(&state, &ctx, s.user.id).await {
+    match update.apply(&state, s.user.id).await {
         Ok(()) => Ok(Redirect::to("/profile?saved=1").into_response()),
         Err(e) if e.status.is_client_error() => {
             profile_page(&state, &ctx, &s, "", Some((e, FormId::Profile))).await
@@ -296,7 +296,7 @@ pub async fn avatar_submit(
     CurrentUser(s): CurrentUser,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    match crate::avatar::upload::receive(&state, &ctx, s.user.id, mp).await {
+    match crate::avatar::upload::receive(&state, s.user.id, mp).await {
         Ok(_) => Ok(Redirect::to("/profile?avatar=1").into_response()),
         Err(e) if e.status.is_client_error() => {
             profile_page(&state, &ctx, &s, "", Some((e, FormId::Avatar))).await

@@ -1,0 +1,109 @@
+//! The outer middleware: builds the request's `Ctx`, runs the request inside a `request`
+//! tracing span (request id, matched route, client IP), logs the causes of internal
+//! errors once, sets the security headers and `x-request-id` on every answer, counts the
+//! request in the metrics and writes its access line (docs/design.md "Logs and metrics").
+
+use std::{cell::RefCell, time::Instant};
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, Method, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+use tracing::Instrument as _;
+
+use super::{Ctx, security_headers};
+use crate::{logging::ACCESS_TARGET, state::AppState};
+
+tokio::task_local! {
+    /// The causes of the internal errors built while serving the current request.
+    static INTERNAL: RefCell<Vec<String>>;
+}
+
+/// Hands the cause of an internal error to the current request's frame, which logs it
+/// once, inside the request span. Outside a request it is logged at once.
+pub(super) fn report_internal(text: String) {
+    let mut text = Some(text);
+    let _ = INTERNAL.try_with(|causes| {
+        if let Some(t) = text.take() {
+            causes.borrow_mut().push(t);
+        }
+    });
+    if let Some(text) = text {
+        tracing::error!(event = "internal_error", error = %text);
+    }
+}
+
+/// The route template the request matched (`/api/sessions/{id}`), or `unmatched`.
+fn matched_route(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string())
+}
+
+/// See the module comment; `http::stack` places it outermost.
+pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (mut parts, body) = req.into_parts();
+    let ctx = Ctx::new(&parts, &state.config.trusted_proxies);
+    let route = matched_route(&parts);
+    // ERROR level, so the span (and the request id on every event) stays whatever
+    // LOG_LEVEL lets through.
+    let span = tracing::error_span!(
+        "request",
+
+        route = %route,
+        ip = %ctx.ip,
+    );
+    // The access line's fields, only when that line will be written.
+    let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO)
+        .then(|| (parts.method.clone(), parts.uri.path().to_string()));
+    parts.extensions.insert(ctx.clone());
+    let req = Request::from_parts(parts, body);
+
+    let served = async {
+        let res = next.run(req).await;
+        (res, INTERNAL.try_with(RefCell::take).unwrap_or_default())
+    };
+    let (mut res, causes) = INTERNAL
+        .scope(RefCell::default(), served)
+        .instrument(span.clone())
+        .await;
+    span.in_scope(|| {
+        for cause in causes {
+            tracing::error!(event = "internal_error", error = %cause);
+        }
+    });
+
+    security_headers::apply(res.headers_mut(), ctx.https);
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), v);
+    }
+    let status = res.status().as_u16();
+    if crate::metrics::enabled() {
+        crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
+    }
+    if let Some((method, path)) = access {
+        access_line(&ctx, &method, &path, status, started);
+    }
+    res
+}
+
+/// One line per request, outside the request span: its fields are exactly these.
+fn access_line(ctx: &Ctx, method: &Method, path: &str, status: u16, started: Instant) {
+    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    tracing::info!(
+        target: ACCESS_TARGET,
+        event = "request",
+
+        method = %method,
+        path = %path,
+        status,
+        latency_ms,
+        ip = %ctx.ip,
+    );
+}

@@ -1,0 +1,128 @@
+//! The headers every answer carries (docs/design.md "Transport and headers"). A route
+//! may set a stricter `Content-Security-Policy`, its own cross-origin policies or a
+//! `Cache-Control` of its own (course packages and static assets do); everything else is
+//! fixed here.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Sets the security headers on a response's `headers`; `https` adds HSTS.
+pub fn apply(h: &mut HeaderMap, https: bool) {
+    let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    // A route may set a stricter policy of its own (course packages use `sandbox`).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    }
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        header::REFERRER_POLICY,
+        "strict-origin-when-cross-origin",
+    );
+    // Course package files set their own (see routes::courses); everything else is same-origin.
+    for name in ["cross-origin-opener-policy", "cross-origin-resource-policy"] {
+        h.entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static("same-origin"));
+    }
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    if https {
+        set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    // Dynamic answers, and any answer that sets or clears a cookie, are never cached.
+    if !h.contains_key(header::CACHE_CONTROL) || h.contains_key(header::SET_COOKIE) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The complete header set of a plain answer, sorted by name.
+    pub(crate) fn expected(https: bool) -> Vec<(&'static str, &'static str)> {
+        let mut v = vec![
+            ("cache-control", "no-store"),
+            (
+                "content-security-policy",
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+            ("cross-origin-opener-policy", "same-origin"),
+            ("cross-origin-resource-policy", "same-origin"),
+            (
+                "permissions-policy",
+                "camera=(), microphone=(), geolocation=(), payment=()",
+            ),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+        ];
+        if https {
+            v.push((
+                "strict-transport-security",
+                "max-age=31536000; includeSubDomains",
+            ));
+            v.sort();
+        }
+        v
+    }
+
+    /// Every (name, value) pair of `h`, sorted.
+    pub(crate) fn pairs(h: &HeaderMap) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = h
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn owned(v: Vec<(&str, &str)>) -> Vec<(String, String)> {
+        v.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn full_set_over_http() {
+        let mut h = HeaderMap::new();
+        apply(&mut h, false);
+        assert_eq!(pairs(&h), owned(expected(false)));
+    }
+
+    #[test]
+    fn full_set_over_https() {
+        let mut h = HeaderMap::new();
+        apply(&mut h, true);
+        assert_eq!(pairs(&h), owned(expected(true)));
+    }
+
+    #[test]
+    fn route_policies_are_kept_but_cookies_are_never_cached() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_SECURITY_POLICY, "sandbox".parse().unwrap());
+        h.insert(
+            "cross-origin-resource-policy",
+            "cross-origin".parse().unwrap(),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            "public, max-age=3600".parse().unwrap(),
+        );
+        h.insert(header::SET_COOKIE, "a=b".parse().unwrap());
+        apply(&mut h, false);
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], "sandbox");
+        assert_eq!(h["cross-origin-resource-policy"], "cross-origin");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+    }
+}

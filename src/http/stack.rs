@@ -1,0 +1,69 @@
+//! The middleware every request goes through, assembled in one place.
+
+use std::time::Duration;
+
+use axum::{
+    Extension, Router,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Response},
+};
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+
+use super::{ApiError, DirectTls, frame::frame};
+use crate::auth::guard::guard;
+use crate::state::AppState;
+
+/// Overall time a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Wraps the route table `routes` in the layer stack. From the outside in:
+///
+/// 1. `Extension(DirectTls)`, only when this process terminates TLS itself: tells
+///    `frame` the request came over https (HSTS, secure cookies).
+/// 2. `frame` (`http::frame`): the request id, `Ctx`, the `request` span, the security
+///    headers, `x-request-id`, metrics and the access line. Outermost, so every answer —
+///    a refusal by the guard, a timeout's 408, a panic's 500 — carries them.
+/// 3. `CatchPanicLayer`: a panicking handler becomes `{"error":"Internal server error."}`.
+///    Inside `frame`, so that 500 still gets the headers, the id and an access line, and
+///    its `panic` event is logged inside the request span.
+/// 4. `TimeoutLayer`: 408 after `REQUEST_TIMEOUT`, the guard's session lookup included.
+/// 5. `guard` (`auth::guard`): the session and the CSRF check, before any handler.
+/// 6. `DefaultBodyLimit`: `MAX_BODY_SIZE` for every body extractor. The avatar upload
+///    routes set their own larger limit on the route itself (`avatar::UPLOAD_BODY_LIMIT`), which,
+///    being closer to the handler, wins.
+///
+/// `Router::layer` wraps each route, so `MatchedPath` is known to every layer here.
+pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
+    let direct_tls = state.config.tls.is_some();
+    let app = routes
+        .layer(DefaultBodyLimit::max(state.config.max_body_size))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), frame))
+        .with_state(state);
+    if direct_tls {
+        app.layer(Extension(DirectTls))
+    } else {
+        app
+    }
+}
+
+/// Runs inside the request span (see `apply`), so the event carries the request id.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(event = "panic", error = %message);
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.").into_response()
+}
+
+#[cfg(test)]
+mod tests;
