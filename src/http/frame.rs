@@ -54,7 +54,7 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     // LOG_LEVEL lets through.
     let span = tracing::error_span!(
         "request",
-
+        request_id = %ctx.request_id,
         route = %route,
         ip = %ctx.ip,
     );
@@ -99,7 +99,7 @@ fn access_line(ctx: &Ctx, method: &Method, path: &str, status: u16, started: Ins
     tracing::info!(
         target: ACCESS_TARGET,
         event = "request",
-
+        request_id = %ctx.request_id,
         method = %method,
         path = %path,
         status,
