@@ -12,10 +12,7 @@ use std::{
 };
 
 use super::{Report, short_list};
-use crate::config::Config;
-
-/// The example key printed in the seed checklist (§3).
-const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1";
+use crate::config::{Config, SEED_EXAMPLE_KEY, distinct_chars};
 
 pub(super) fn check_env(config: &Config, r: &mut Report) {
     if config.is_production() {
@@ -30,13 +27,6 @@ pub(super) fn check_env(config: &Config, r: &mut Report) {
             ),
         );
     }
-}
-
-fn distinct_chars(s: &str) -> usize {
-    let mut seen: Vec<char> = s.chars().collect();
-    seen.sort_unstable();
-    seen.dedup();
-    seen.len()
 }
 
 pub(super) fn check_secret(config: &Config, r: &mut Report) {
