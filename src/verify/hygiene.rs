@@ -1,10 +1,11 @@
-//! Hygiene: the security headers of DESIGN.md on the pages fetched, no stack trace or
-//! version banner in the error answers collected during the run, and no `Server` or
-//! `X-Powered-By` header naming a version.
+//! Hygiene: the security headers of docs/design.md "Transport and headers" on the pages
+//! fetched, no stack trace or version banner in the error answers collected during the run,
+//! and no `Server` or `X-Powered-By` header naming a version.
 
 use super::{
     Verifier,
     client::{Resp, short},
+    report::Report,
 };
 
 /// Text that betrays a stack trace, a debugger or the software's version, if any.
@@ -64,6 +65,44 @@ fn names_version(value: &str) -> bool {
         .any(|part| part.starts_with(|c: char| c.is_ascii_digit()))
 }
 
+/// Reports a check that passes when nothing is `bad`.
+fn verdict(report: &mut Report, id: &str, bad: Vec<String>, good: String) {
+    if bad.is_empty() {
+        report.pass(id, good);
+    } else {
+        report.fail(id, bad.join("; "));
+    }
+}
+
+fn header(res: &Resp, name: &str) -> Option<String> {
+    res.header(name).map(str::to_string)
+}
+
+/// The headers whose last value must be one of a few: (check id, header, accepted values).
+const HEADER_VALUES: &[(&str, &str, &[&str])] = &[
+    ("headers.nosniff", "x-content-type-options", &["nosniff"]),
+    (
+        "headers.referrer",
+        "referrer-policy",
+        &[
+            "no-referrer",
+            "same-origin",
+            "strict-origin",
+            "strict-origin-when-cross-origin",
+            "origin",
+        ],
+    ),
+    (
+        "headers.coop",
+        "cross-origin-opener-policy",
+        &[
+            "same-origin",
+            "same-origin-allow-popups",
+            "noopener-allow-popups",
+        ],
+    ),
+];
+
 impl Verifier {
     /// Security headers on the pages fetched, and leaks in error answers and banners.
     pub fn hygiene(&mut self) {
@@ -77,17 +116,18 @@ impl Verifier {
             .map(|(p, _)| p.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let mut missing = |id: &str, bad: Vec<String>, good: String| {
-            if bad.is_empty() {
-                self.report.pass(id, good);
-            } else {
-                self.report.fail(id, bad.join("; "));
-            }
-        };
-        let header = |res: &Resp, name: &str| res.header(name).map(str::to_string);
+        self.csp_check(&pages, &paths);
+        for (id, name, ok) in HEADER_VALUES {
+            self.header_check(&pages, &paths, id, name, ok);
+        }
+        self.leak_errors();
+        self.leak_server();
+    }
 
+    /// Every page has a Content-Security-Policy naming the four directives that matter.
+    fn csp_check(&mut self, pages: &[(String, Resp)], paths: &str) {
         let mut bad = Vec::new();
-        for (path, res) in &pages {
+        for (path, res) in pages {
             match header(res, "content-security-policy") {
                 None => bad.push(format!("no Content-Security-Policy on {path}")),
                 Some(csp) => {
@@ -110,60 +150,52 @@ impl Verifier {
         let first = pages
             .first()
             .and_then(|(_, r)| header(r, "content-security-policy"));
-        missing(
+        verdict(
+            &mut self.report,
             "headers.csp",
             bad,
             format!("{}; on {paths}", short(&first.unwrap_or_default(), 110)),
         );
-        for (id, name, ok) in [
-            (
-                "headers.nosniff",
-                "x-content-type-options",
-                &["nosniff"][..],
-            ),
-            (
-                "headers.referrer",
-                "referrer-policy",
-                &[
-                    "no-referrer",
-                    "same-origin",
-                    "strict-origin",
-                    "strict-origin-when-cross-origin",
-                    "origin",
-                ][..],
-            ),
-            (
-                "headers.coop",
-                "cross-origin-opener-policy",
-                &[
-                    "same-origin",
-                    "same-origin-allow-popups",
-                    "noopener-allow-popups",
-                ][..],
-            ),
-        ] {
-            let mut bad = Vec::new();
-            let mut seen = String::new();
-            for (path, res) in &pages {
-                match header(res, name) {
-                    None => bad.push(format!("no {name} on {path}")),
-                    Some(v) => {
-                        let last = v
-                            .rsplit(',')
-                            .next()
-                            .unwrap_or("")
-                            .trim()
-                            .to_ascii_lowercase();
-                        if !ok.contains(&last.as_str()) {
-                            bad.push(format!("{name}: {v} on {path}"));
-                        }
-                        seen = v;
+    }
+
+    /// Every page has header `name` whose last value is one of `ok`.
+    fn header_check(
+        &mut self,
+        pages: &[(String, Resp)],
+        paths: &str,
+        id: &str,
+        name: &str,
+        ok: &[&str],
+    ) {
+        let mut bad = Vec::new();
+        let mut seen = String::new();
+        for (path, res) in pages {
+            match header(res, name) {
+                None => bad.push(format!("no {name} on {path}")),
+                Some(v) => {
+                    let last = v
+                        .rsplit(',')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    if !ok.contains(&last.as_str()) {
+                        bad.push(format!("{name}: {v} on {path}"));
                     }
+                    seen = v;
                 }
             }
-            missing(id, bad, format!("{name}: {seen}; on {paths}"));
         }
+        verdict(
+            &mut self.report,
+            id,
+            bad,
+            format!("{name}: {seen}; on {paths}"),
+        );
+    }
 
+    /// No error answer collected during the run shows a stack trace or a version.
+    fn leak_errors(&mut self) {
         let errors = std::mem::take(&mut self.errors);
         let leaks: Vec<String> = errors
             .iter()
@@ -184,7 +216,10 @@ impl Verifier {
         } else {
             self.report.fail("leak.errors", leaks.join("; "));
         }
+    }
 
+    /// No `Server` header names a version, and there is no `X-Powered-By` at all.
+    fn leak_server(&mut self) {
         let banners: Vec<String> = self
             .http
             .as_ref()
