@@ -27,12 +27,14 @@
 mod database;
 mod der;
 mod logs;
+mod logs_space;
 mod report;
 mod secret;
 mod secret_git;
 mod settings;
 mod tls;
 mod tls_chain;
+mod tls_expiry;
 mod tls_key;
 mod tls_names;
 

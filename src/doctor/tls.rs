@@ -1,6 +1,6 @@
 //! TLS certificate and key files: `tls.files` (TLS_CERT and TLS_KEY set, parsed, the key
-//! usable), `tls.key-match` and `tls.expiry` (every certificate valid for more than 30 days);
-//! then the key file (`tls_key`), the chain (`tls_chain`) and the leaf's names (`tls_names`).
+//! usable) and `tls.key-match`; then the key file (`tls_key`), the dates (`tls_expiry`), the
+//! chain (`tls_chain`) and the leaf's names (`tls_names`).
 
 use std::{fs, sync::Arc};
 
@@ -12,12 +12,9 @@ use rustls::{
 use x509_parser::{certificate::X509Certificate, prelude::FromDer as _};
 
 use super::{
-    Report, env_var, iso_date, now_unix, tls_chain::check_chain, tls_key::check_key_file,
+    Report, env_var, tls_chain::check_chain, tls_expiry::check_expiry, tls_key::check_key_file,
     tls_names::check_names,
 };
-
-/// The deployment checklist's "Certificate validity: > 30 days".
-const CERT_MIN_DAYS: i64 = 30;
 
 /// The certificate file, parsed.
 struct Loaded {
@@ -172,62 +169,5 @@ pub(super) fn subject_of(c: &X509Certificate<'_>) -> String {
         "(empty subject)".to_string()
     } else {
         s
-    }
-}
-
-fn check_expiry(parsed: &[X509Certificate<'_>], r: &mut Report) {
-    const WHAT: &str = "certificate validity";
-    let now = now_unix();
-    for (i, c) in parsed.iter().enumerate() {
-        let from = c.validity().not_before.timestamp();
-        if from > now {
-            r.fail(
-                "tls.expiry",
-                WHAT,
-                format!(
-                    "certificate {} ({}) is not valid before {}",
-                    i + 1,
-                    subject_of(c),
-                    iso_date(from)
-                ),
-            );
-            return;
-        }
-    }
-    let Some((i, soonest)) = parsed
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, c)| c.validity().not_after.timestamp())
-    else {
-        return;
-    };
-    let until = soonest.validity().not_after.timestamp();
-    let days = (until - now).div_euclid(86_400);
-    let which = if i == 0 {
-        "the certificate".to_string()
-    } else {
-        format!("certificate {} ({})", i + 1, subject_of(soonest))
-    };
-    if until <= now {
-        r.fail(
-            "tls.expiry",
-            WHAT,
-            format!("{which} expired on {}", iso_date(until)),
-        );
-    } else if days < CERT_MIN_DAYS {
-        r.fail(
-            "tls.expiry",
-            WHAT,
-            format!(
-                "{which} expires on {} ({days} days left; renew when fewer than {CERT_MIN_DAYS} remain)",
-                iso_date(until)
-            ),
-        );
-    } else {
-        r.pass(
-            "tls.expiry",
-            WHAT,
-            format!("valid until {} ({days} days left)", iso_date(until)),
-        );
     }
 }

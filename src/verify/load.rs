@@ -12,7 +12,7 @@ use std::{
 
 use serde_json::json;
 
-use super::{Verifier, client::Http, report::Progress, tls_client::build_fresh};
+use super::{Verifier, client::Http, progress::Progress, tls_client::build_fresh};
 
 /// Latencies of the successes, the failure count, and the first failure.
 type Tally = (Vec<Duration>, usize, Option<String>);

@@ -2,7 +2,7 @@
 //! `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)` per check of `checklist.rs`, then a
 //! summary line; or one JSON document with `--json`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use serde_json::{Value, json};
 
@@ -210,32 +210,4 @@ fn print_text(url: &str, checks: &[Check], colour: bool) {
         if warn.len() == 1 { "" } else { "s" },
         list(&warn),
     );
-}
-
-/// A one-line progress indicator on standard error, only when it is a terminal.
-#[derive(Clone, Copy)]
-pub struct Progress {
-    on: bool,
-}
-
-impl Progress {
-    pub fn new() -> Progress {
-        Progress {
-            on: std::io::stderr().is_terminal(),
-        }
-    }
-    pub fn show(&self, text: &str) {
-        if self.on {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[K{text}");
-            let _ = e.flush();
-        }
-    }
-    pub fn clear(&self) {
-        if self.on {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[K");
-            let _ = e.flush();
-        }
-    }
 }
