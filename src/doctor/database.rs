@@ -8,7 +8,7 @@ use sqlx::Connection as _;
 use super::{Report, env_var, short_list};
 use crate::{
     config::{Config, redact_url},
-    db::{Backend, Db},
+    db::Db,
 };
 
 /// How long the database gets to answer.
@@ -27,54 +27,65 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
     }
 }
 
+const WHAT: &str = "database reachable";
+
 pub(super) async fn check_database(config: &Config, r: &mut Report) {
-    const WHAT: &str = "database reachable";
     if env_var("DATABASE_URL").is_none() {
-        r.fail(
+        return r.fail(
             "db.reachable",
             WHAT,
             "DATABASE_URL is not set (the default sqlite://gleh.db is for development): set it to postgres://… or sqlite://PATH",
         );
-        return;
     }
     let shown = redact_url(&config.database_url);
-    let mut url = config.database_url.clone();
-    let backend = if url.starts_with("sqlite:") {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres
+    let Some(url) = looking_url(&config.database_url, r) else {
+        return;
     };
-    if backend == Backend::Sqlite {
-        if let Some(path) = sqlite_path(&url)
-            && !path.exists()
-        {
-            r.fail(
-                "db.reachable",
-                WHAT,
-                format!(
-                    "the SQLite file {} does not exist: run `gleh migrate`",
-                    path.display()
-                ),
-            );
-            return;
-        }
-        // Never create the file: doctor only looks.
-        if !url.contains("mode=") {
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str("mode=rw");
-        }
+    let Some(db) = connect(&url, &shown, r).await else {
+        return;
+    };
+    r.pass("db.reachable", WHAT, format!("connected to {shown}"));
+    check_migrations(&db, r).await;
+    db.pool.close().await;
+}
+
+/// The URL to connect with: for SQLite, an existing file opened without creating it
+/// (doctor only looks); `None` (reported) when the file does not exist.
+fn looking_url(database_url: &str, r: &mut Report) -> Option<String> {
+    let mut url = database_url.to_string();
+    if !url.starts_with("sqlite:") {
+        return Some(url);
     }
+    if let Some(path) = sqlite_path(&url)
+        && !path.exists()
+    {
+        r.fail(
+            "db.reachable",
+            WHAT,
+            format!(
+                "the SQLite file {} does not exist: run `gleh migrate`",
+                path.display()
+            ),
+        );
+        return None;
+    }
+    if !url.contains("mode=") {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("mode=rw");
+    }
+    Some(url)
+}
+
+/// A pool on `url`; `None` (reported) when the database does not answer.
+async fn connect(url: &str, shown: &str, r: &mut Report) -> Option<Db> {
+    let late = || format!("{shown} did not answer within {} s", DB_TIMEOUT.as_secs());
     // One plain connection first: a pool retries a refused connection until its timeout and
     // then reports only the timeout, while this gives the server's (or the OS's) reason.
     sqlx::any::install_default_drivers();
-    match tokio::time::timeout(DB_TIMEOUT, sqlx::AnyConnection::connect(&url)).await {
+    match tokio::time::timeout(DB_TIMEOUT, sqlx::AnyConnection::connect(url)).await {
         Err(_) => {
-            r.fail(
-                "db.reachable",
-                WHAT,
-                format!("{shown} did not answer within {} s", DB_TIMEOUT.as_secs()),
-            );
-            return;
+            r.fail("db.reachable", WHAT, late());
+            return None;
         }
         Ok(Err(e)) => {
             r.fail(
@@ -82,28 +93,22 @@ pub(super) async fn check_database(config: &Config, r: &mut Report) {
                 WHAT,
                 format!("cannot connect to {shown}: {e}"),
             );
-            return;
+            return None;
         }
         Ok(Ok(conn)) => {
             let _ = conn.close().await;
         }
     }
-    let db = match tokio::time::timeout(DB_TIMEOUT, Db::connect(&url)).await {
-        Err(_) => {
-            r.fail(
-                "db.reachable",
-                WHAT,
-                format!("{shown} did not answer within {} s", DB_TIMEOUT.as_secs()),
-            );
-            return;
-        }
-        Ok(Err(e)) => {
-            r.fail("db.reachable", WHAT, format!("{e:#}"));
-            return;
-        }
-        Ok(Ok(db)) => db,
-    };
-    r.pass("db.reachable", WHAT, format!("connected to {shown}"));
+    match tokio::time::timeout(DB_TIMEOUT, Db::connect(url)).await {
+        Err(_) => r.fail("db.reachable", WHAT, late()),
+        Ok(Err(e)) => r.fail("db.reachable", WHAT, format!("{e:#}")),
+        Ok(Ok(db)) => return Some(db),
+    }
+    None
+}
+
+/// `db.migrated`: no migration is pending.
+async fn check_migrations(db: &Db, r: &mut Report) {
     const MIGRATED: &str = "database migrations";
     match tokio::time::timeout(DB_TIMEOUT, db.pending()).await {
         Err(_) => r.fail(
@@ -132,5 +137,4 @@ pub(super) async fn check_database(config: &Config, r: &mut Report) {
             ),
         ),
     }
-    db.pool.close().await;
 }

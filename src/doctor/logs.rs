@@ -1,46 +1,15 @@
 //! Logs: `logs.writable` (LOG_DIR accepts new files and its app.log and access.log can be
-//! appended to, or, before it exists, its parent lets gleh create it) and `logs.space` (free
-//! space on LOG_DIR's file system).
+//! appended to, or, before it exists, its parent lets gleh create it); then `logs.space`
+//! (`logs_space.rs`).
 
-use std::{fs, io::Write as _, path::Path, process::Command};
+use std::{
+    fs,
+    io::Write as _,
+    path::{Path, PathBuf},
+};
 
-use super::Report;
+use super::{Report, logs_space::check_space};
 use crate::config::Config;
-
-/// The seed's "Disk space: at least 10GB" for logs.
-const LOG_MIN_FREE_BYTES: u64 = 10_000_000_000;
-
-/// Free bytes on the file system holding `dir`, from `df -Pk` (POSIX output).
-fn free_bytes(dir: &Path) -> Option<u64> {
-    let out = Command::new("df")
-        .arg("-Pk")
-        .arg(dir)
-        .env("LC_ALL", "C")
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    parse_df(&String::from_utf8_lossy(&out.stdout))
-}
-
-/// The "Available" column (1 KiB blocks) of `df -Pk`'s second line, in bytes. The file
-/// system's name may contain spaces, so the numbers are found as the run
-/// `total used available capacity%`.
-fn parse_df(text: &str) -> Option<u64> {
-    let line = text.lines().nth(1)?;
-    let t: Vec<&str> = line.split_whitespace().collect();
-    (1..t.len().saturating_sub(3)).find_map(|i| {
-        let nums = t[i..i + 3]
-            .iter()
-            .all(|s| s.bytes().all(|b| b.is_ascii_digit()));
-        if nums && t[i + 3].ends_with('%') {
-            t[i + 2].parse::<u64>().ok().map(|kb| kb * 1024)
-        } else {
-            None
-        }
-    })
-}
 
 /// Creates and deletes a probe file in `dir`.
 fn probe_dir(dir: &Path) -> std::io::Result<()> {
@@ -55,104 +24,36 @@ fn probe_dir(dir: &Path) -> std::io::Result<()> {
     written.and(removed)
 }
 
+const WHAT: &str = "LOG_DIR writable";
+
 pub(super) fn check_logs(config: &Config, r: &mut Report) {
-    const WHAT: &str = "LOG_DIR writable";
     let Some(dir) = &config.log_dir else {
-        r.warn(
+        return r.warn(
             "logs.writable",
             WHAT,
             "LOG_DIR is not set: logs go to stderr only (fine under systemd's journal; the checklist expects app.log and access.log)",
         );
-        return;
     };
-    // The directory whose file system holds the logs (LOG_DIR, or where it will be made).
-    let mut space_dir = dir.clone();
+    if let Some(space_dir) = check_writable(dir, r) {
+        check_space(&space_dir, r);
+    }
+}
+
+/// `logs.writable`. Returns the directory whose file system holds the logs (LOG_DIR, or
+/// where it will be made), or `None` when the check failed and the space check is moot.
+fn check_writable(dir: &Path, r: &mut Report) -> Option<PathBuf> {
     match fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            if let Err(e) = probe_dir(dir) {
-                r.fail(
-                    "logs.writable",
-                    WHAT,
-                    format!("cannot create a file in {}: {e}", dir.display()),
-                );
-                return;
-            }
-            for name in ["app.log", "access.log"] {
-                let path = dir.join(name);
-                if path.exists()
-                    && let Err(e) = fs::OpenOptions::new().append(true).open(&path)
-                {
-                    r.fail(
-                        "logs.writable",
-                        WHAT,
-                        format!("{} exists but cannot be appended to: {e}", path.display()),
-                    );
-                    return;
-                }
-            }
-            r.pass(
-                "logs.writable",
-                WHAT,
-                format!("{} accepts new files", dir.display()),
-            );
-        }
+        Ok(m) if m.is_dir() => existing_dir(dir, r).then(|| dir.to_path_buf()),
         Ok(_) => {
             r.fail(
                 "logs.writable",
                 WHAT,
                 format!("{} is not a directory", dir.display()),
             );
-            return;
+            None
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // `gleh serve` creates LOG_DIR (as systemd's LogsDirectory= does); doctor does not.
-            let Some(parent) = dir
-                .ancestors()
-                .skip(1)
-                .find(|a| !a.as_os_str().is_empty() && fs::metadata(a).is_ok())
-                .map(Path::to_path_buf)
-            else {
-                r.fail(
-                    "logs.writable",
-                    WHAT,
-                    format!("{} cannot be created: no parent exists", dir.display()),
-                );
-                return;
-            };
-            if !parent.is_dir() {
-                r.fail(
-                    "logs.writable",
-                    WHAT,
-                    format!(
-                        "{} cannot be created: {} is not a directory",
-                        dir.display(),
-                        parent.display()
-                    ),
-                );
-                return;
-            }
-            match probe_dir(&parent) {
-                Ok(()) => r.pass(
-                    "logs.writable",
-                    WHAT,
-                    format!(
-                        "{} does not exist yet; gleh creates it at start ({} is writable)",
-                        dir.display(),
-                        parent.display()
-                    ),
-                ),
-                Err(_) => r.warn(
-                    "logs.writable",
-                    WHAT,
-                    format!(
-                        "{} does not exist and this user cannot create it in {}: create it, owned by the service's user (systemd's LogsDirectory= does)",
-                        dir.display(),
-                        parent.display()
-                    ),
-                ),
-            }
-            space_dir = parent;
-        }
+        // `gleh serve` creates LOG_DIR (as systemd's LogsDirectory= does); doctor does not.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing_dir(dir, r),
         Err(e) => {
             r.fail(
                 "logs.writable",
@@ -162,50 +63,89 @@ pub(super) fn check_logs(config: &Config, r: &mut Report) {
                     dir.display()
                 ),
             );
-            return;
+            None
         }
-    }
-    let dir = &space_dir;
-
-    const SPACE: &str = "LOG_DIR free space";
-    let gb = |b: u64| b as f64 / 1e9;
-    match free_bytes(dir) {
-        None => r.warn(
-            "logs.space",
-            SPACE,
-            format!(
-                "cannot read the free space of {} (df failed)",
-                dir.display()
-            ),
-        ),
-        Some(b) if b >= LOG_MIN_FREE_BYTES => {
-            r.pass("logs.space", SPACE, format!("{:.1} GB free", gb(b)))
-        }
-        Some(b) => r.warn(
-            "logs.space",
-            SPACE,
-            format!(
-                "{:.1} GB free on the file system of {}; the checklist asks for at least {:.0} GB",
-                gb(b),
-                dir.display(),
-                gb(LOG_MIN_FREE_BYTES)
-            ),
-        ),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn df_output_is_parsed() {
-        let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
-                   /dev/sda1        102400000  50000000  52400000      49% /\n";
-        assert_eq!(parse_df(out), Some(52_400_000 * 1024));
-        let spaced = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
-                      my disk 100 40 60 40% /mnt/my disk\n";
-        assert_eq!(parse_df(spaced), Some(60 * 1024));
-        assert_eq!(parse_df("garbage"), None);
+/// An existing LOG_DIR accepts new files, and its logs can be appended to. False on a FAIL.
+fn existing_dir(dir: &Path, r: &mut Report) -> bool {
+    if let Err(e) = probe_dir(dir) {
+        r.fail(
+            "logs.writable",
+            WHAT,
+            format!("cannot create a file in {}: {e}", dir.display()),
+        );
+        return false;
     }
+    for name in ["app.log", "access.log"] {
+        let path = dir.join(name);
+        if path.exists()
+            && let Err(e) = fs::OpenOptions::new().append(true).open(&path)
+        {
+            r.fail(
+                "logs.writable",
+                WHAT,
+                format!("{} exists but cannot be appended to: {e}", path.display()),
+            );
+            return false;
+        }
+    }
+    r.pass(
+        "logs.writable",
+        WHAT,
+        format!("{} accepts new files", dir.display()),
+    );
+    true
+}
+
+/// A LOG_DIR not made yet: its nearest existing ancestor must let gleh create it. Returns
+/// that ancestor, or `None` on a FAIL.
+fn missing_dir(dir: &Path, r: &mut Report) -> Option<PathBuf> {
+    let Some(parent) = dir
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && fs::metadata(a).is_ok())
+        .map(Path::to_path_buf)
+    else {
+        r.fail(
+            "logs.writable",
+            WHAT,
+            format!("{} cannot be created: no parent exists", dir.display()),
+        );
+        return None;
+    };
+    if !parent.is_dir() {
+        r.fail(
+            "logs.writable",
+            WHAT,
+            format!(
+                "{} cannot be created: {} is not a directory",
+                dir.display(),
+                parent.display()
+            ),
+        );
+        return None;
+    }
+    match probe_dir(&parent) {
+        Ok(()) => r.pass(
+            "logs.writable",
+            WHAT,
+            format!(
+                "{} does not exist yet; gleh creates it at start ({} is writable)",
+                dir.display(),
+                parent.display()
+            ),
+        ),
+        Err(_) => r.warn(
+            "logs.writable",
+            WHAT,
+            format!(
+                "{} does not exist and this user cannot create it in {}: create it, owned by the service's user (systemd's LogsDirectory= does)",
+                dir.display(),
+                parent.display()
+            ),
+        ),
+    }
+    Some(parent)
 }

@@ -1,5 +1,6 @@
-//! `gleh doctor`: the pre-deployment checks of the seed's §1–§6 that a program can make, in
-//! the spirit of Django's `manage.py check --deploy` (reference/security-anchors.md §2).
+//! `gleh doctor`: the pre-deployment checks of the deployment checklist's §1–§6 that a
+//! program can make (docs/deploy.md "4. Check before starting"), in the spirit of Django's
+//! `manage.py check --deploy` (the yardsticks are in docs/security.md).
 //!
 //! Each check prints one line `PASS|WARN|FAIL <id> <what> — <reason>`, then a summary line;
 //! the exit status is 1 when any check FAILs. `--json` prints
@@ -13,7 +14,7 @@
 //!
 //! Choices the checklist leaves open:
 //! - certificate lifetime: FAIL when any certificate in `TLS_CERT` expires within 30 days (the
-//!   seed's "> 30 days"); no WARN tier above that, because a 90-day ACME certificate would
+//!   checklist's "> 30 days"); no WARN tier above that, because a 90-day ACME certificate would
 //!   otherwise warn for a third of its life;
 //! - chain: every certificate must be issued (name and signature) by the next one in the file;
 //!   a chain ending at a Mozilla root (webpki-roots) passes, one ending at a self-signed
@@ -24,128 +25,31 @@
 //!   every object reachable from any ref (history), since a key once committed is leaked.
 
 mod database;
+mod der;
 mod logs;
+mod logs_space;
+mod report;
 mod secret;
+mod secret_git;
 mod settings;
 mod tls;
 mod tls_chain;
+mod tls_expiry;
+mod tls_key;
 mod tls_names;
 
-use std::{
-    io::{IsTerminal as _, Write as _},
-    time::{Duration, UNIX_EPOCH},
-};
-
-use serde_json::json;
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::config::Config;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Pass,
-    Warn,
-    Fail,
-}
-
-impl Status {
-    fn word(self) -> &'static str {
-        match self {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-        }
-    }
-    fn colour(self) -> &'static str {
-        match self {
-            Status::Pass => "\x1b[32m",
-            Status::Warn => "\x1b[33m",
-            Status::Fail => "\x1b[1;31m",
-        }
-    }
-}
-
-struct Check {
-    id: &'static str,
-    status: Status,
-    message: String,
-}
-
-#[derive(Default)]
-struct Report {
-    checks: Vec<Check>,
-}
-
-impl Report {
-    fn add(&mut self, id: &'static str, status: Status, what: &str, reason: impl AsRef<str>) {
-        self.checks.push(Check {
-            id,
-            status,
-            message: format!("{what} — {}", reason.as_ref()),
-        });
-    }
-    fn pass(&mut self, id: &'static str, what: &str, reason: impl AsRef<str>) {
-        self.add(id, Status::Pass, what, reason);
-    }
-    fn warn(&mut self, id: &'static str, what: &str, reason: impl AsRef<str>) {
-        self.add(id, Status::Warn, what, reason);
-    }
-    fn fail(&mut self, id: &'static str, what: &str, reason: impl AsRef<str>) {
-        self.add(id, Status::Fail, what, reason);
-    }
-    fn count(&self, status: Status) -> usize {
-        self.checks.iter().filter(|c| c.status == status).count()
-    }
-
-    fn print(&self, json: bool) {
-        let (pass, warn, fail) = (
-            self.count(Status::Pass),
-            self.count(Status::Warn),
-            self.count(Status::Fail),
-        );
-        let mut out = std::io::stdout().lock();
-        // Write errors (a closed pipe) are ignored: the exit status still tells the story.
-        if json {
-            let checks: Vec<_> = self
-                .checks
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "status": c.status.word().to_ascii_lowercase(),
-                        "message": c.message,
-                    })
-                })
-                .collect();
-            let doc = json!({
-                "checks": checks,
-                "summary": {"pass": pass, "warn": warn, "fail": fail},
-            });
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            );
-            return;
-        }
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        for c in &self.checks {
-            let word = if colour {
-                format!("{}{}\x1b[0m", c.status.colour(), c.status.word())
-            } else {
-                c.status.word().to_string()
-            };
-            let _ = writeln!(out, "{word} {} {}", c.id, c.message);
-        }
-        let _ = writeln!(out, "{pass} passed, {warn} warnings, {fail} failed");
-    }
-}
+use report::{Report, Status};
 
 /// Runs every check, prints them, and returns the exit code (1 on any FAIL).
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
     let mut r = Report::default();
     secret::check_env(config, &mut r);
     secret::check_secret(config, &mut r);
-    secret::check_secret_git(config, &mut r);
+    secret_git::check_secret_git(config, &mut r);
     secret::check_env_file(&mut r);
     database::check_database(config, &mut r).await;
     tls::check_tls(&mut r);

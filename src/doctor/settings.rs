@@ -4,7 +4,8 @@
 use super::{Report, env_var};
 use crate::config::Config;
 
-/// The seed's §7 idle lifetime, and DESIGN.md's production absolute lifetime.
+/// The deployment checklist's §7 idle lifetime, and the production absolute lifetime of
+/// docs/design.md "Sessions".
 const MAX_IDLE_SECS: u64 = 3600;
 const MAX_ABSOLUTE_SECS: u64 = 43_200;
 /// NIST SP 800-63B-4 / ASVS 5 6.2.1: 15 characters for single-factor passwords.

@@ -1,24 +1,20 @@
 //! TLS certificate and key files: `tls.files` (TLS_CERT and TLS_KEY set, parsed, the key
-//! usable), `tls.key-match`, `tls.key-perms`, `tls.key-owner` and `tls.expiry` (every
-//! certificate valid for more than 30 days); then the chain (`tls_chain`) and the leaf's names
-//! (`tls_names`).
+//! usable) and `tls.key-match`; then the key file (`tls_key`), the dates (`tls_expiry`), the
+//! chain (`tls_chain`) and the leaf's names (`tls_names`).
 
-use std::{
-    fs,
-    os::unix::fs::{MetadataExt as _, PermissionsExt as _},
-};
+use std::{fs, sync::Arc};
 
 use rustls::{
     crypto::ring::sign::any_supported_type,
     pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject as _},
-    sign::CertifiedKey,
+    sign::{CertifiedKey, SigningKey},
 };
 use x509_parser::{certificate::X509Certificate, prelude::FromDer as _};
 
-use super::{Report, env_var, iso_date, now_unix, tls_chain::check_chain, tls_names::check_names};
-
-/// The seed's "Certificate validity: > 30 days".
-const CERT_MIN_DAYS: i64 = 30;
+use super::{
+    Report, env_var, tls_chain::check_chain, tls_expiry::check_expiry, tls_key::check_key_file,
+    tls_names::check_names,
+};
 
 /// The certificate file, parsed.
 struct Loaded {
@@ -28,34 +24,72 @@ struct Loaded {
     key: PrivateKeyDer<'static>,
 }
 
+const FILES: &str = "TLS certificate and key";
+
 pub(super) fn check_tls(r: &mut Report) {
-    const FILES: &str = "TLS certificate and key";
-    let (cert_path, key_path) = match (env_var("TLS_CERT"), env_var("TLS_KEY")) {
+    let Some((cert_path, key_path)) = tls_paths(r) else {
+        return;
+    };
+    let loaded = match load_tls(&cert_path, &key_path) {
+        Ok(l) => l,
+        Err(e) => return r.fail("tls.files", FILES, e),
+    };
+    let Some(parsed) = parse_certificates(&loaded, r) else {
+        return;
+    };
+    let signing_key = match any_supported_type(&loaded.key) {
+        Ok(k) => k,
+        Err(e) => {
+            return r.fail(
+                "tls.files",
+                FILES,
+                format!("the key in {} cannot be used: {e}", loaded.key_path),
+            );
+        }
+    };
+    r.pass(
+        "tls.files",
+        FILES,
+        format!(
+            "{} certificate(s) in {}, the {:?} private key in {}",
+            parsed.len(),
+            loaded.cert_path,
+            signing_key.algorithm(),
+            loaded.key_path
+        ),
+    );
+    check_key_match(&loaded, signing_key, r);
+    check_key_file(&loaded.key_path, r);
+    check_expiry(&parsed, r);
+    check_chain(&loaded.ders, &parsed, r);
+    check_names(&parsed[0], r);
+}
+
+/// TLS_CERT and TLS_KEY, set together; `None` (reported) otherwise.
+fn tls_paths(r: &mut Report) -> Option<(String, String)> {
+    match (env_var("TLS_CERT"), env_var("TLS_KEY")) {
         (None, None) => {
             r.warn(
                 "tls.files",
                 FILES,
                 "TLS_CERT and TLS_KEY are not set: no direct TLS — make sure a TLS proxy sits in front",
             );
-            return;
+            None
         }
         (Some(_), None) => {
             r.fail("tls.files", FILES, "TLS_CERT is set but TLS_KEY is not");
-            return;
+            None
         }
         (None, Some(_)) => {
             r.fail("tls.files", FILES, "TLS_KEY is set but TLS_CERT is not");
-            return;
+            None
         }
-        (Some(c), Some(k)) => (c, k),
-    };
-    let loaded = match load_tls(&cert_path, &key_path) {
-        Ok(l) => l,
-        Err(e) => {
-            r.fail("tls.files", FILES, e);
-            return;
-        }
-    };
+        (Some(c), Some(k)) => Some((c, k)),
+    }
+}
+
+/// Every certificate in the file, parsed; `None` (reported) when one does not parse.
+fn parse_certificates<'a>(loaded: &'a Loaded, r: &mut Report) -> Option<Vec<X509Certificate<'a>>> {
     let mut parsed = Vec::new();
     for (i, der) in loaded.ders.iter().enumerate() {
         match X509Certificate::from_der(der) {
@@ -70,33 +104,15 @@ pub(super) fn check_tls(r: &mut Report) {
                         loaded.cert_path
                     ),
                 );
-                return;
+                return None;
             }
         }
     }
-    let signing_key = match any_supported_type(&loaded.key) {
-        Ok(k) => k,
-        Err(e) => {
-            r.fail(
-                "tls.files",
-                FILES,
-                format!("the key in {} cannot be used: {e}", loaded.key_path),
-            );
-            return;
-        }
-    };
-    r.pass(
-        "tls.files",
-        FILES,
-        format!(
-            "{} certificate(s) in {}, the {:?} private key in {}",
-            parsed.len(),
-            loaded.cert_path,
-            signing_key.algorithm(),
-            loaded.key_path
-        ),
-    );
+    Some(parsed)
+}
 
+/// `tls.key-match`: the key belongs to the leaf certificate.
+fn check_key_match(loaded: &Loaded, signing_key: Arc<dyn SigningKey>, r: &mut Report) {
     const MATCH: &str = "key matches certificate";
     match CertifiedKey::new(loaded.ders.clone(), signing_key).keys_match() {
         Ok(()) => r.pass(
@@ -114,11 +130,6 @@ pub(super) fn check_tls(r: &mut Report) {
         ),
         Err(e) => r.warn("tls.key-match", MATCH, format!("cannot be compared: {e}")),
     }
-
-    check_key_file(&loaded.key_path, r);
-    check_expiry(&parsed, r);
-    check_chain(&loaded.ders, &parsed, r);
-    check_names(&parsed[0], r);
 }
 
 fn load_tls(cert_path: &str, key_path: &str) -> Result<Loaded, String> {
@@ -152,131 +163,11 @@ fn load_tls(cert_path: &str, key_path: &str) -> Result<Loaded, String> {
     })
 }
 
-/// The effective uid of this process.
-fn running_uid() -> Option<u32> {
-    if let Ok(status) = fs::read_to_string("/proc/self/status") {
-        for line in status.lines() {
-            if let Some(rest) = line.strip_prefix("Uid:") {
-                // real, effective, saved, filesystem
-                if let Some(uid) = rest.split_whitespace().nth(1).and_then(|u| u.parse().ok()) {
-                    return Some(uid);
-                }
-            }
-        }
-    }
-    // Elsewhere: a file we create is owned by us.
-    let probe = std::env::temp_dir().join(format!("gleh-doctor-uid-{}", std::process::id()));
-    let uid = fs::File::create(&probe)
-        .and_then(|f| f.metadata())
-        .map(|m| m.uid())
-        .ok();
-    let _ = fs::remove_file(&probe);
-    uid
-}
-
-fn check_key_file(key_path: &str, r: &mut Report) {
-    let Ok(meta) = fs::metadata(key_path) else {
-        return;
-    };
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 == 0 {
-        r.pass(
-            "tls.key-perms",
-            "key file permissions",
-            format!("mode {mode:04o}"),
-        );
-    } else {
-        r.fail(
-            "tls.key-perms",
-            "key file permissions",
-            format!(
-                "{key_path} has mode {mode:04o}: group or others have access — chmod 400 {key_path}"
-            ),
-        );
-    }
-    const OWNER: &str = "key file owner";
-    match running_uid() {
-        None => r.warn(
-            "tls.key-owner",
-            OWNER,
-            "cannot tell which user runs doctor",
-        ),
-        Some(uid) if uid == meta.uid() => {
-            r.pass("tls.key-owner", OWNER, format!("owned by uid {uid}, the running user"))
-        }
-        Some(uid) => r.fail(
-            "tls.key-owner",
-            OWNER,
-            format!(
-                "{key_path} is owned by uid {}, not by the running user (uid {uid}): run doctor as the service's user, and make that user own the key",
-                meta.uid()
-            ),
-        ),
-    }
-}
-
 pub(super) fn subject_of(c: &X509Certificate<'_>) -> String {
     let s = c.subject().to_string();
     if s.is_empty() {
         "(empty subject)".to_string()
     } else {
         s
-    }
-}
-
-fn check_expiry(parsed: &[X509Certificate<'_>], r: &mut Report) {
-    const WHAT: &str = "certificate validity";
-    let now = now_unix();
-    for (i, c) in parsed.iter().enumerate() {
-        let from = c.validity().not_before.timestamp();
-        if from > now {
-            r.fail(
-                "tls.expiry",
-                WHAT,
-                format!(
-                    "certificate {} ({}) is not valid before {}",
-                    i + 1,
-                    subject_of(c),
-                    iso_date(from)
-                ),
-            );
-            return;
-        }
-    }
-    let Some((i, soonest)) = parsed
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, c)| c.validity().not_after.timestamp())
-    else {
-        return;
-    };
-    let until = soonest.validity().not_after.timestamp();
-    let days = (until - now).div_euclid(86_400);
-    let which = if i == 0 {
-        "the certificate".to_string()
-    } else {
-        format!("certificate {} ({})", i + 1, subject_of(soonest))
-    };
-    if until <= now {
-        r.fail(
-            "tls.expiry",
-            WHAT,
-            format!("{which} expired on {}", iso_date(until)),
-        );
-    } else if days < CERT_MIN_DAYS {
-        r.fail(
-            "tls.expiry",
-            WHAT,
-            format!(
-                "{which} expires on {} ({days} days left; renew when fewer than {CERT_MIN_DAYS} remain)",
-                iso_date(until)
-            ),
-        );
-    } else {
-        r.pass(
-            "tls.expiry",
-            WHAT,
-            format!("valid until {} ({days} days left)", iso_date(until)),
-        );
     }
 }

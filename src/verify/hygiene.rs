@@ -1,68 +1,49 @@
-//! Hygiene: the security headers of DESIGN.md on the pages fetched, no stack trace or
-//! version banner in the error answers collected during the run, and no `Server` or
-//! `X-Powered-By` header naming a version.
+//! Hygiene: the security headers of docs/design.md "Transport and headers" on the pages
+//! fetched; then the leak checks of `leaks.rs`.
 
 use super::{
     Verifier,
     client::{Resp, short},
+    report::Report,
 };
 
-/// Text that betrays a stack trace, a debugger or the software's version, if any.
-pub fn leak_in(body: &str) -> Option<String> {
-    const TRACES: &[&str] = &[
-        "Traceback (most recent call last)",
-        "panicked at",
-        "stack backtrace",
-        "RUST_BACKTRACE",
-        "Exception in thread",
-        "java.lang.",
-        "at System.",
-        "Werkzeug Debugger",
-        "Stack trace:",
-        "Call Stack",
-        "Fatal error:",
-        "node_modules/",
-        "/.cargo/registry/",
-        ".py\", line ",
-    ];
-    if let Some(t) = TRACES.iter().find(|t| body.contains(**t)) {
-        return Some(format!("a stack trace ({t:?})"));
+/// Reports a check that passes when nothing is `bad`.
+fn verdict(report: &mut Report, id: &str, bad: Vec<String>, good: String) {
+    if bad.is_empty() {
+        report.pass(id, good);
+    } else {
+        report.fail(id, bad.join("; "));
     }
-    // product/1.2 — a version banner (nginx/1.24.0, Apache/2.4.58, Python/3.12 …).
-    let b = body.as_bytes();
-    for (i, _) in body.match_indices('/') {
-        let digits = b.get(i + 1).is_some_and(u8::is_ascii_digit)
-            && b.get(i + 2) == Some(&b'.')
-            && b.get(i + 3).is_some_and(u8::is_ascii_digit);
-        if !digits {
-            continue;
-        }
-        let start = body[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .map(|p| p + 1)
-            .unwrap_or(0);
-        let word = &body[start..i];
-        if word.len() >= 2
-            && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && !matches!(word.to_ascii_uppercase().as_str(), "HTTP" | "TLS" | "SSL")
-        {
-            let end = body[i + 1..]
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .map(|p| i + 1 + p)
-                .unwrap_or(body.len());
-            return Some(format!("a version banner ({:?})", &body[start..end]));
-        }
-    }
-    None
 }
 
-/// Does a `Server`/`X-Powered-By` value name a version (`nginx/1.24.0`, `PHP/8.2`)?
-fn names_version(value: &str) -> bool {
-    value
-        .split(['/', ' '])
-        .skip(1)
-        .any(|part| part.starts_with(|c: char| c.is_ascii_digit()))
+fn header(res: &Resp, name: &str) -> Option<String> {
+    res.header(name).map(str::to_string)
 }
+
+/// The headers whose last value must be one of a few: (check id, header, accepted values).
+const HEADER_VALUES: &[(&str, &str, &[&str])] = &[
+    ("headers.nosniff", "x-content-type-options", &["nosniff"]),
+    (
+        "headers.referrer",
+        "referrer-policy",
+        &[
+            "no-referrer",
+            "same-origin",
+            "strict-origin",
+            "strict-origin-when-cross-origin",
+            "origin",
+        ],
+    ),
+    (
+        "headers.coop",
+        "cross-origin-opener-policy",
+        &[
+            "same-origin",
+            "same-origin-allow-popups",
+            "noopener-allow-popups",
+        ],
+    ),
+];
 
 impl Verifier {
     /// Security headers on the pages fetched, and leaks in error answers and banners.
@@ -77,17 +58,18 @@ impl Verifier {
             .map(|(p, _)| p.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let mut missing = |id: &str, bad: Vec<String>, good: String| {
-            if bad.is_empty() {
-                self.report.pass(id, good);
-            } else {
-                self.report.fail(id, bad.join("; "));
-            }
-        };
-        let header = |res: &Resp, name: &str| res.header(name).map(str::to_string);
+        self.csp_check(&pages, &paths);
+        for (id, name, ok) in HEADER_VALUES {
+            self.header_check(&pages, &paths, id, name, ok);
+        }
+        self.leak_errors();
+        self.leak_server();
+    }
 
+    /// Every page has a Content-Security-Policy naming the four directives that matter.
+    fn csp_check(&mut self, pages: &[(String, Resp)], paths: &str) {
         let mut bad = Vec::new();
-        for (path, res) in &pages {
+        for (path, res) in pages {
             match header(res, "content-security-policy") {
                 None => bad.push(format!("no Content-Security-Policy on {path}")),
                 Some(csp) => {
@@ -110,126 +92,47 @@ impl Verifier {
         let first = pages
             .first()
             .and_then(|(_, r)| header(r, "content-security-policy"));
-        missing(
+        verdict(
+            &mut self.report,
             "headers.csp",
             bad,
             format!("{}; on {paths}", short(&first.unwrap_or_default(), 110)),
         );
-        for (id, name, ok) in [
-            (
-                "headers.nosniff",
-                "x-content-type-options",
-                &["nosniff"][..],
-            ),
-            (
-                "headers.referrer",
-                "referrer-policy",
-                &[
-                    "no-referrer",
-                    "same-origin",
-                    "strict-origin",
-                    "strict-origin-when-cross-origin",
-                    "origin",
-                ][..],
-            ),
-            (
-                "headers.coop",
-                "cross-origin-opener-policy",
-                &[
-                    "same-origin",
-                    "same-origin-allow-popups",
-                    "noopener-allow-popups",
-                ][..],
-            ),
-        ] {
-            let mut bad = Vec::new();
-            let mut seen = String::new();
-            for (path, res) in &pages {
-                match header(res, name) {
-                    None => bad.push(format!("no {name} on {path}")),
-                    Some(v) => {
-                        let last = v
-                            .rsplit(',')
-                            .next()
-                            .unwrap_or("")
-                            .trim()
-                            .to_ascii_lowercase();
-                        if !ok.contains(&last.as_str()) {
-                            bad.push(format!("{name}: {v} on {path}"));
-                        }
-                        seen = v;
+    }
+
+    /// Every page has header `name` whose last value is one of `ok`.
+    fn header_check(
+        &mut self,
+        pages: &[(String, Resp)],
+        paths: &str,
+        id: &str,
+        name: &str,
+        ok: &[&str],
+    ) {
+        let mut bad = Vec::new();
+        let mut seen = String::new();
+        for (path, res) in pages {
+            match header(res, name) {
+                None => bad.push(format!("no {name} on {path}")),
+                Some(v) => {
+                    let last = v
+                        .rsplit(',')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
+                    if !ok.contains(&last.as_str()) {
+                        bad.push(format!("{name}: {v} on {path}"));
                     }
+                    seen = v;
                 }
             }
-            missing(id, bad, format!("{name}: {seen}; on {paths}"));
         }
-
-        let errors = std::mem::take(&mut self.errors);
-        let leaks: Vec<String> = errors
-            .iter()
-            .filter_map(|(what, res)| {
-                leak_in(&res.body).map(|l| format!("{what} → {} shows {l}", res.status.as_u16()))
-            })
-            .collect();
-        if errors.is_empty() {
-            self.report
-                .skip("leak.errors", "not run: no error response was collected");
-        } else if leaks.is_empty() {
-            let asked: Vec<String> = errors
-                .iter()
-                .map(|(w, r)| format!("{w} → {}", r.status.as_u16()))
-                .collect();
-            self.report
-                .pass("leak.errors", format!("checked {}", asked.join(", ")));
-        } else {
-            self.report.fail("leak.errors", leaks.join("; "));
-        }
-
-        let banners: Vec<String> = self
-            .http
-            .as_ref()
-            .and_then(|h| h.banners.lock().ok().map(|b| b.iter().cloned().collect()))
-            .unwrap_or_default();
-        let bad: Vec<&String> = banners
-            .iter()
-            .filter(|b| !b.starts_with("server: ") || names_version(&b["server: ".len()..]))
-            .collect();
-        if !bad.is_empty() {
-            let list: Vec<&str> = bad.iter().map(|s| s.as_str()).collect();
-            self.report.fail(
-                "leak.server",
-                format!(
-                    "{} — tells attackers which version to look up",
-                    list.join("; ")
-                ),
-            );
-        } else if banners.is_empty() {
-            self.report
-                .pass("leak.server", "no Server or X-Powered-By header");
-        } else {
-            self.report.pass("leak.server", banners.join("; "));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn leaks_are_found() {
-        assert!(leak_in(r#"{"error": "Not found."}"#).is_none());
-        assert!(leak_in("<hr><center>nginx</center>").is_none());
-        assert!(leak_in("HTTP/1.1 and TLS/1.3 are fine").is_none());
-        assert_eq!(
-            leak_in("<hr><center>nginx/1.24.0</center>").as_deref(),
-            Some("a version banner (\"nginx/1.24.0\")")
+        verdict(
+            &mut self.report,
+            id,
+            bad,
+            format!("{name}: {seen}; on {paths}"),
         );
-        assert!(leak_in("Traceback (most recent call last):\n  File \"app.py\", line 3").is_some());
-        assert!(leak_in("thread 'main' panicked at src/main.rs:3:5").is_some());
-        assert!(names_version("nginx/1.24.0"));
-        assert!(names_version("Apache/2.4.58 (Ubuntu)"));
-        assert!(!names_version("nginx"));
-        assert!(!names_version("cloudflare"));
     }
 }

@@ -10,7 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{client::Http, report::Progress};
+use serde_json::json;
+
+use super::{Verifier, client::Http, progress::Progress, tls_client::build_fresh};
 
 /// Latencies of the successes, the failure count, and the first failure.
 type Tally = (Vec<Duration>, usize, Option<String>);
@@ -118,6 +120,45 @@ pub async fn run(
         latencies,
         failures,
         first_failure,
+    }
+}
+
+impl Verifier {
+    /// §15: requests/s, mean, p50, p99 and failures on `GET /api/content`.
+    pub async fn load_test(&mut self) {
+        let http = match build_fresh(&self.target.base, self.tls_verify) {
+            Ok(h) => h,
+            Err(e) => return self.report.fail("load.content", e),
+        };
+        let (n, c) = (self.args.requests as usize, self.args.concurrency as usize);
+        let r = run(&http, "/api/content", n, c, self.progress).await;
+        let seen = format!(
+            "{n} requests, {} concurrent, new connection each: {:.1} req/s, mean {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, {} failed",
+            r.concurrency,
+            r.per_second(),
+            r.mean_ms(),
+            r.percentile_ms(50.0),
+            r.percentile_ms(99.0),
+            r.failures
+        );
+        self.load = Some(json!({
+            "path": "/api/content", "requests": n, "concurrency": r.concurrency,
+            "seconds": r.elapsed.as_secs_f64(), "requests_per_second": r.per_second(),
+            "mean_ms": r.mean_ms(), "p50_ms": r.percentile_ms(50.0), "p99_ms": r.percentile_ms(99.0),
+            "failures": r.failures,
+        }));
+        if r.failures > 0 {
+            let first = r.first_failure.unwrap_or_default();
+            self.report
+                .fail("load.content", format!("{seen}; first failure: {first}"));
+        } else if r.per_second() < 10.0 || r.mean_ms() > 500.0 {
+            self.report.warn(
+                "load.content",
+                format!("{seen} — the seed expects > 10 req/s and < 500 ms"),
+            );
+        } else {
+            self.report.pass("load.content", seen);
+        }
     }
 }
 

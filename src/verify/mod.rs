@@ -1,8 +1,8 @@
-//! `gleh verify URL`: the seed's post-deployment checklist (§10–§16) as one command, against
-//! any GLEH deployment (or anything that claims to be one). A client only: it needs no
-//! server configuration.
+//! `gleh verify URL`: the deployment checklist's post-deployment checks (§10–§16, mapped in
+//! docs/deploy.md "7. After the start") as one command, against any GLEH deployment (or
+//! anything that claims to be one). A client only: it needs no server configuration.
 //!
-//! Each check prints `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)`, in the seed's
+//! Each check prints `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)`, in the checklist's
 //! section order (§10, TLS, §11, §14, §13, logout, §12, §15, hygiene, cleanup), then a
 //! summary; exit 0 when nothing FAILs, 1 when something does, 2 when the checks could not
 //! run (invalid or unreachable URL). `--json` prints one document instead.
@@ -28,149 +28,43 @@
 //!   log in over HTTP, but visitors typing http:// get no redirect); an explicit
 //!   `--http-url` that refuses connections is a FAIL.
 
-mod checks;
+mod account;
+mod args;
+mod body_limit;
+mod checklist;
 mod client;
+mod cookies;
 mod csrf;
-mod flow;
+mod health;
 mod hygiene;
+mod leaks;
 mod load;
+mod progress;
 mod report;
+mod session;
+mod target;
+mod tls;
+mod tls_client;
+mod tls_legacy;
 mod tls_probe;
+mod transport;
 
-use std::{io::IsTerminal as _, net::SocketAddr, time::Duration};
+use std::{io::IsTerminal as _, time::Duration};
 
-use reqwest::Url;
-use rustls::pki_types::ServerName;
 use serde_json::json;
 
-use client::{Http, Jar, Resp};
-use report::{Progress, Report};
+pub use args::Args;
+use client::{Http, Resp};
+use cookies::Jar;
+use progress::Progress;
+use report::Report;
+use target::Target;
 
 /// Connection and handshake timeout for probes.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// The deployment's public URL, e.g. https://platform.edu
-    pub url: String,
-    /// Accept a certificate that does not validate (self-signed, staging); it is still
-    /// inspected and its days left reported.
-    #[arg(long)]
-    pub insecure: bool,
-    /// Print one JSON document instead of lines.
-    #[arg(long)]
-    pub json: bool,
-    /// The plain-HTTP address to probe [default: the URL with http:// and port 80].
-    #[arg(long, value_name = "URL")]
-    pub http_url: Option<String>,
-    /// Use this existing account instead of registering a throwaway one.
-    #[arg(long, value_name = "U", requires = "password")]
-    pub username: Option<String>,
-    /// The password of --username.
-    #[arg(long, value_name = "P", requires = "username")]
-    pub password: Option<String>,
-    /// Also check that an idle session is rejected after this many seconds (for a staging
-    /// deployment configured with a short PERMANENT_SESSION_LIFETIME).
-    #[arg(long, value_name = "SECONDS")]
-    pub session_timeout: Option<u64>,
-    /// Requests in the load test.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub requests: u64,
-    /// Concurrent workers in the load test.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    pub concurrency: u64,
-    /// No colours, even on a terminal.
-    #[arg(long)]
-    pub no_color: bool,
-}
-
-/// What the URL names.
-pub struct Target {
-    /// Scheme, host, port and path prefix, without a trailing slash.
-    pub base: String,
-    pub https: bool,
-    /// The host as written (no brackets), for names and messages.
-    pub host: String,
-    pub server_name: Option<ServerName<'static>>,
-    pub addrs: Vec<SocketAddr>,
-    /// The plain-HTTP base to probe, and whether the user named it.
-    pub http_base: String,
-    pub http_explicit: bool,
-}
-
-fn base_of(url: &Url) -> String {
-    format!(
-        "{}{}",
-        url.origin().ascii_serialization(),
-        url.path().trim_end_matches('/')
-    )
-}
-
-impl Target {
-    async fn parse(args: &Args) -> Result<Target, String> {
-        let url =
-            Url::parse(args.url.trim()).map_err(|e| format!("invalid URL {:?}: {e}", args.url))?;
-        let https = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            s => {
-                return Err(format!(
-                    "invalid URL {:?}: the scheme must be https (or http), not {s}",
-                    args.url
-                ));
-            }
-        };
-        let (Some(host_str), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-            return Err(format!("invalid URL {:?}: no host", args.url));
-        };
-        let host_str = host_str.to_string();
-        let host = host_str
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let server_name = match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => Some(ServerName::IpAddress(ip.into())),
-            Err(_) => ServerName::try_from(host.clone()).ok(),
-        };
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(format!("{host_str}:{port}"))
-            .await
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
-            .collect();
-        if addrs.is_empty() {
-            return Err(format!("cannot resolve {host}: no address"));
-        }
-        let base = base_of(&url);
-        let (http_base, http_explicit) = match &args.http_url {
-            Some(h) => {
-                let u =
-                    Url::parse(h.trim()).map_err(|e| format!("invalid --http-url {h:?}: {e}"))?;
-                if u.scheme() != "http" || u.host().is_none() {
-                    return Err(format!(
-                        "invalid --http-url {h:?}: it must be an http:// URL"
-                    ));
-                }
-                (base_of(&u), true)
-            }
-            None if https => (
-                format!("http://{host_str}{}", url.path().trim_end_matches('/')),
-                false,
-            ),
-            None => (base.clone(), false),
-        };
-        Ok(Target {
-            base,
-            https,
-            host,
-            server_name,
-            addrs,
-            http_base,
-            http_explicit,
-        })
-    }
-}
-
-/// The state of one run, shared by the checks (`checks.rs`, `flow.rs`, `csrf.rs`,
-/// `hygiene.rs`).
+/// The state of one run, shared by the checks (`tls.rs`, `health.rs`, `transport.rs`,
+/// `account.rs`, `session.rs`, `csrf.rs`, `load.rs`, `hygiene.rs`).
 pub struct Verifier {
     pub args: Args,
     pub target: Target,

@@ -1,10 +1,12 @@
-//! The checks `verify` reports, in the seed's section order, and how they are printed: one
-//! line `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)` each, then a summary line; or
-//! one JSON document with `--json`.
+//! The results of a run, and how they are printed: one line
+//! `PASS|FAIL|WARN|SKIP <id> <what> (<what was seen>)` per check of `checklist.rs`, then a
+//! summary line; or one JSON document with `--json`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use serde_json::{Value, json};
+
+use super::checklist::CHECKS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -32,144 +34,6 @@ impl Status {
         }
     }
 }
-
-/// Every check: (section, id, what it asserts), in the order they are printed.
-pub const CHECKS: &[(&str, &str, &str)] = &[
-    ("§10", "health.head", "HEAD / answers 200"),
-    (
-        "§10",
-        "health.content",
-        "GET /api/content answers 200 with JSON",
-    ),
-    (
-        "§10",
-        "health.status",
-        "GET /health answers 200 with a status",
-    ),
-    ("TLS", "tls.protocol", "TLS 1.2 or 1.3 is negotiated"),
-    ("TLS", "tls.legacy-1.0", "TLS 1.0 is refused"),
-    ("TLS", "tls.legacy-1.1", "TLS 1.1 is refused"),
-    (
-        "TLS",
-        "tls.chain",
-        "the certificate chain is valid for the host",
-    ),
-    (
-        "TLS",
-        "tls.expiry",
-        "the certificate has at least 30 days left",
-    ),
-    (
-        "§11",
-        "https.redirect",
-        "a login POST over plain HTTP is redirected to https",
-    ),
-    ("§11", "cookie.secure", "the session cookie is Secure"),
-    ("§11", "cookie.httponly", "the session cookie is HttpOnly"),
-    (
-        "§11",
-        "cookie.samesite",
-        "the session cookie is SameSite=Lax or Strict",
-    ),
-    ("§11", "cookie.path", "the session cookie has Path=/"),
-    ("§11", "cookie.domain", "the session cookie has no Domain"),
-    (
-        "§11",
-        "cookie.prefix",
-        "the session cookie's name has the __Host- prefix",
-    ),
-    (
-        "§11",
-        "https.hsts",
-        "Strict-Transport-Security max-age is at least 31536000",
-    ),
-    ("§14", "auth.register", "a throwaway user registers (201)"),
-    (
-        "§14",
-        "auth.login",
-        "login answers 200 with a session cookie",
-    ),
-    ("§14", "auth.session", "check_session says authenticated"),
-    (
-        "§14",
-        "auth.profile",
-        "GET /profile answers 200 when logged in",
-    ),
-    ("§13", "csrf.token", "GET /csrf-token gives a token"),
-    (
-        "§13",
-        "csrf.valid",
-        "a profile update with the token succeeds",
-    ),
-    (
-        "§13",
-        "csrf.invalid",
-        "a profile update with an invalid token is refused",
-    ),
-    (
-        "§13",
-        "csrf.missing",
-        "a profile update without a token is refused",
-    ),
-    (
-        "§13",
-        "csrf.cross-site",
-        "a profile update with Sec-Fetch-Site: cross-site is refused",
-    ),
-    ("logout", "logout.status", "logout answers 200"),
-    (
-        "logout",
-        "logout.profile",
-        "GET /profile after logout is 401 or a redirect",
-    ),
-    (
-        "logout",
-        "logout.replay",
-        "the cookie captured before logout no longer authenticates",
-    ),
-    (
-        "§12",
-        "session.timeout",
-        "an idle session is rejected after --session-timeout",
-    ),
-    ("§15", "load.content", "load test on GET /api/content"),
-    (
-        "hygiene",
-        "headers.csp",
-        "Content-Security-Policy sets default-src, frame-ancestors, object-src and base-uri",
-    ),
-    (
-        "hygiene",
-        "headers.nosniff",
-        "X-Content-Type-Options is nosniff",
-    ),
-    ("hygiene", "headers.referrer", "Referrer-Policy is set"),
-    (
-        "hygiene",
-        "headers.coop",
-        "Cross-Origin-Opener-Policy is set",
-    ),
-    (
-        "hygiene",
-        "leak.errors",
-        "error responses show no stack trace or version banner",
-    ),
-    (
-        "hygiene",
-        "leak.server",
-        "no Server or X-Powered-By header names a version",
-    ),
-    (
-        "hygiene",
-        "body.limit",
-        "a 6 MiB request body is refused with 413",
-    ),
-    (
-        "cleanup",
-        "cleanup.account",
-        "the throwaway account is deleted",
-    ),
-];
 
 pub struct Check {
     pub section: &'static str,
@@ -265,37 +129,49 @@ pub fn exit_code(checks: &[Check]) -> i32 {
 
 /// Prints the lines and the summary (text), or one JSON document carrying `extra` too.
 pub fn print(url: &str, checks: &[Check], json_out: bool, colour: bool, extra: Value) {
+    // Write errors (a closed pipe) are ignored: the exit status still tells the story.
+    if json_out {
+        print_json(url, checks, extra);
+    } else {
+        print_text(url, checks, colour);
+    }
+}
+
+fn print_json(url: &str, checks: &[Check], extra: Value) {
+    let (fail, warn) = (ids(checks, Status::Fail), ids(checks, Status::Warn));
+    let pass = ids(checks, Status::Pass).len();
+    let skip = ids(checks, Status::Skip).len();
+    let code = exit_code(checks);
+    let list: Vec<Value> = checks
+        .iter()
+        .map(|c| {
+            json!({"section": c.section, "id": c.id, "status": c.status.word().to_ascii_lowercase(),
+                   "what": c.what, "seen": c.seen})
+        })
+        .collect();
+    let mut doc = json!({
+        "url": url,
+        "result": if code == 0 { "pass" } else { "fail" },
+        "exit_code": code,
+        "checks": list,
+        "summary": {"pass": pass, "warn": warn.len(), "fail": fail.len(), "skip": skip},
+    });
+    if let (Some(d), Value::Object(e)) = (doc.as_object_mut(), extra) {
+        d.extend(e);
+    }
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    );
+}
+
+fn print_text(url: &str, checks: &[Check], colour: bool) {
     let (fail, warn) = (ids(checks, Status::Fail), ids(checks, Status::Warn));
     let pass = ids(checks, Status::Pass).len();
     let skip = ids(checks, Status::Skip).len();
     let code = exit_code(checks);
     let mut out = std::io::stdout().lock();
-    // Write errors (a closed pipe) are ignored: the exit status still tells the story.
-    if json_out {
-        let list: Vec<Value> = checks
-            .iter()
-            .map(|c| {
-                json!({"section": c.section, "id": c.id, "status": c.status.word().to_ascii_lowercase(),
-                       "what": c.what, "seen": c.seen})
-            })
-            .collect();
-        let mut doc = json!({
-            "url": url,
-            "result": if code == 0 { "pass" } else { "fail" },
-            "exit_code": code,
-            "checks": list,
-            "summary": {"pass": pass, "warn": warn.len(), "fail": fail.len(), "skip": skip},
-        });
-        if let (Some(d), Value::Object(e)) = (doc.as_object_mut(), extra) {
-            d.extend(e);
-        }
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        );
-        return;
-    }
     let paint = |s: Status, text: &str| {
         if colour {
             format!("{}{text}\x1b[0m", s.colour())
@@ -334,32 +210,4 @@ pub fn print(url: &str, checks: &[Check], json_out: bool, colour: bool, extra: V
         if warn.len() == 1 { "" } else { "s" },
         list(&warn),
     );
-}
-
-/// A one-line progress indicator on standard error, only when it is a terminal.
-#[derive(Clone, Copy)]
-pub struct Progress {
-    on: bool,
-}
-
-impl Progress {
-    pub fn new() -> Progress {
-        Progress {
-            on: std::io::stderr().is_terminal(),
-        }
-    }
-    pub fn show(&self, text: &str) {
-        if self.on {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[K{text}");
-            let _ = e.flush();
-        }
-    }
-    pub fn clear(&self) {
-        if self.on {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[K");
-            let _ = e.flush();
-        }
-    }
 }
