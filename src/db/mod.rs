@@ -22,9 +22,6 @@ mod migrate;
 pub mod sessions;
 pub mod users;
 
-// Until the doctor and verify modules are moved to `crate::time::now`.
-pub use crate::time::now;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -68,7 +68,7 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 fn now_unix() -> i64 {
-    crate::db::now()
+    crate::time::now()
 }
 
 fn iso_date(unix: i64) -> String {

@@ -102,7 +102,7 @@ impl Verifier {
                 .report
                 .fail("tls.expiry", "the server sent no readable certificate");
         };
-        let days = (i.not_after - crate::db::now()).div_euclid(86_400);
+        let days = (i.not_after - crate::time::now()).div_euclid(86_400);
         let names = if i.names.is_empty() {
             String::new()
         } else {
