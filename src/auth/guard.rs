@@ -23,7 +23,7 @@ use crate::{
     time::now,
 };
 
-/// Routes that take no CSRF token (the seed's curl commands send none) and are protected by
+/// Routes that take no CSRF token (docs/checklist.md §14's curl commands send none) and are protected by
 /// JSON-only bodies plus the cross-origin check instead.
 pub fn token_exempt(path: &str) -> bool {
     matches!(path, "/api/login" | "/api/register" | "/api/logout")

@@ -167,7 +167,7 @@ fn cookie_attrs(config: &Config) -> String {
     attrs
 }
 
-/// `session=…; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=…` (the seed's order).
+/// `session=…; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=…` (the order of docs/checklist.md §11 Test 1).
 pub fn set_cookie(config: &Config, value: &str) -> HeaderValue {
     let v = format!(
         "{}={}{}; Max-Age={}",

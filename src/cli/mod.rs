@@ -38,7 +38,7 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Pre-deployment checks (the seed's §1–§6): PASS / WARN / FAIL lines; exit 1 on any FAIL.
+    /// Pre-deployment checks (docs/checklist.md §1–§6): PASS / WARN / FAIL lines; exit 1 on any FAIL.
     Doctor {
         /// Print the results as JSON.
         #[arg(long)]
@@ -47,7 +47,7 @@ enum Command {
     /// Manage the course catalog.
     #[command(subcommand)]
     Courses(CoursesCommand),
-    /// Post-deployment checks (the seed's §10–§16) against a live URL: PASS / WARN / FAIL /
+    /// Post-deployment checks (docs/checklist.md §10–§15) against a live URL: PASS / WARN / FAIL /
     /// SKIP lines; exit 1 on any FAIL, 2 when the URL cannot be reached.
     Verify(crate::verify::Args),
 }

@@ -67,7 +67,7 @@ impl Verifier {
         }
     }
 
-    /// A login as the seed sends it (JSON, no CSRF token); the response, or the report text.
+    /// A login as docs/checklist.md §14 sends it (JSON, no CSRF token); the response, or the report text.
     pub async fn login_request(&self) -> Result<Resp, String> {
         self.http()
             .post("/api/login")

@@ -98,7 +98,7 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl Http {
     /// `fresh_connections`: one new connection per request, HTTP/1.1 with
-    /// `Connection: close` (the seed's `ab -H "Connection: close"`).
+    /// `Connection: close` (docs/checklist.md §15's `ab -H "Connection: close"`).
     pub fn new(
         base: &str,
         tls: rustls::ClientConfig,

@@ -1,4 +1,4 @@
-//! The seed's §15 light load test, built in: like `ab -n N -c C -H "Connection: close"`, N
+//! The light load test of docs/checklist.md §15, built in: like `ab -n N -c C -H "Connection: close"`, N
 //! GET requests from C concurrent workers, each on a new connection (TCP and TLS handshake
 //! included, as a new visitor pays them).
 
