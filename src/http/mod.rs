@@ -16,10 +16,3 @@ pub use context::{Ctx, DirectTls};
 pub use error::{ApiError, ApiResult};
 pub use extract::{JsonObject, is_json_content_type, read_body, wants_html};
 pub use response::{html, json, json_bytes, json_response};
-// Part of this module's surface although nothing outside it uses them today.
-#[allow(unused_imports)]
-pub use {
-    context::client_ip,
-    extract::parse_object,
-    security_headers::{CSP, HSTS},
-};
