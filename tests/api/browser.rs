@@ -17,9 +17,6 @@
 //! (the second half of this file): catalog parameters and escaping, the profile form, the
 //! avatar form's errors, and the password form's session rotation.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     net::{TcpListener, TcpStream},
     os::unix::process::CommandExt as _,
@@ -34,9 +31,11 @@ use fantoccini::{
     elements::Element,
     key::Key,
 };
-use helpers::{Backend, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Server};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER: &str = "tidepool_learner";
@@ -756,14 +755,14 @@ async fn start(backend: Backend) -> (Server, tempfile::TempDir) {
     (s, data)
 }
 
-async fn logged_in(s: &Server, user: &str, pw: &str) -> helpers::Client {
+async fn logged_in(s: &Server, user: &str, pw: &str) -> crate::helpers::Client {
     let mut c = s.client();
     let r = c.login(user, pw).await;
     assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.body);
     c
 }
 
-async fn html_page(c: &mut helpers::Client, path: &str) -> helpers::Resp {
+async fn html_page(c: &mut crate::helpers::Client, path: &str) -> crate::helpers::Resp {
     let r = c.get(path).header("accept", "text/html").send().await;
     assert_eq!(
         r.header("content-type").as_deref(),
@@ -1072,12 +1071,12 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
 }
 
 async fn post_password(
-    c: &mut helpers::Client,
+    c: &mut crate::helpers::Client,
     token: &str,
     current: &str,
     new: &str,
     confirm: &str,
-) -> helpers::Resp {
+) -> crate::helpers::Resp {
     c.post("/profile/password")
         .header("accept", "text/html")
         .form(&[

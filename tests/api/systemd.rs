@@ -9,9 +9,6 @@
 //! `systemd-analyze` and `promtool` are installed by `.ci/run`; where one is missing its
 //! test is skipped, except under CI (`CI` set), where it fails.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     os::unix::net::UnixDatagram,
     path::{Path, PathBuf},
@@ -19,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use helpers::{Backend, SECRET, Server};
+use crate::helpers::{Backend, SECRET, Server};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -270,7 +267,7 @@ fn env_example_is_refused_until_the_secret_is_set() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     // As shipped, the production guard refuses it, naming SECRET_KEY.
-    let mut child = helpers::command(dir.path(), &env)
+    let mut child = crate::helpers::command(dir.path(), &env)
         .arg("serve")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -297,7 +294,7 @@ fn env_example_is_refused_until_the_secret_is_set() {
         .cloned()
         .collect();
     fixed.push(("SECRET_KEY".into(), SECRET.into()));
-    let out = helpers::run(dir.path(), &fixed, &["config"], None);
+    let out = crate::helpers::run(dir.path(), &fixed, &["config"], None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

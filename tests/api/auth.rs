@@ -3,15 +3,14 @@
 //! per-account limits (kept in the database), the client IP behind trusted proxies, and the
 //! log events these produce. Each test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row as _;
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 /// A password that satisfies the policy and contains none of the usernames used here.
 const GOOD_PW: &str = "correct-horse-battery-1";

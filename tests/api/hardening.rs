@@ -3,18 +3,17 @@
 //! request, the security events, no secrets), the HTML pages and forms, the security headers
 //! on every response, and the health checks.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     path::Path,
     process::{Output, Stdio},
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, Resp, SECRET, Server, TestDb, env_vec, run};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, SECRET, Server, TestDb, env_vec, run};
 
 const PW: &str = "correct-horse-battery-1";
 const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1";
@@ -26,7 +25,7 @@ const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4
 /// Runs `gleh serve` and waits for it to exit; a server that starts and keeps running
 /// (instead of refusing) is killed and fails the test.
 fn serve_expecting_exit(dir: &Path, env: &[(String, String)]) -> Output {
-    let mut child = helpers::command(dir, env)
+    let mut child = crate::helpers::command(dir, env)
         .arg("serve")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

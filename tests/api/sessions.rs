@@ -3,17 +3,16 @@
 //! password change and the user's own session list, and the CLI's revocations.
 //! Every test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 const PW: &str = "correct-horse-battery-1";
 const PW2: &str = "another-horse-battery-2";

@@ -5,13 +5,12 @@
 //! stand-in), TLS 1.0/1.1 accepted, a session that outlives --session-timeout. An
 //! unreachable URL is exit 2. Every run stays within the default auth rate limit.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use helpers::{Backend, SECRET, Server};
 use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{Backend, SECRET, Server};
 
 /// Every check id, in the order verify prints them.
 const IDS: &[&str] = &[
@@ -126,7 +125,7 @@ async fn verify(args: &[&str]) -> Run {
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().expect("tempdir");
         let env = [("GLEH_ENV".to_string(), "production".to_string())];
-        let out = helpers::command(dir.path(), &env)
+        let out = crate::helpers::command(dir.path(), &env)
             .arg("verify")
             .args(&args)
             .output()
@@ -338,7 +337,7 @@ async fn insecure_cookie_fails(backend: Backend) {
 async fn http_listener_that_logs_in_fails(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let s = tls_gleh(backend, dir.path(), &[]).await;
-    let mut env = helpers::production_env();
+    let mut env = crate::helpers::production_env();
     env.push(("DATABASE_URL", s.db.url.as_str()));
     let plain = Server::start(backend, &env).await;
     let run = verify(&["--insecure", "--http-url", &plain.base, &s.base]).await;

@@ -4,19 +4,18 @@
 //! appended after the image, generated file names, the old file deleted on replacement, and
 //! the served file's type and caching. Every test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     io::Cursor,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, Resp, Server};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb, Rgba};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 const PW: &str = "correct-horse-battery-1";
 const BOUNDARY: &str = "----gleh-test-boundary-5e1c9a";

@@ -1,9 +1,6 @@
 //! Direct TLS, the redirect listener, connection timeouts, graceful shutdown, metrics,
 //! log files and systemd readiness — issue 3's server-side points, against the real binary.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     io::{Read as _, Write as _},
     net::TcpStream,
@@ -11,9 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, SECRET, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, SECRET, Server};
 
 /// A self-signed certificate for 127.0.0.1/localhost, written to `dir`; returns (cert path,
 /// key path, PEM).

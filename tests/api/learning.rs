@@ -3,12 +3,11 @@
 //! how they show in `/api/content` and `/api/profile`. Every test runs on SQLite and on
 //! PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 const PW: &str = "correct-horse-battery-1";
 const COURSE: &str = "learn-101";

@@ -3,14 +3,13 @@
 //! on every unsafe request, the exempt JSON-only auth routes, and how tokens are bound to a
 //! session or, for anonymous callers, to the client's IP address and User-Agent.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::collections::HashSet;
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 const PW: &str = "correct-horse-battery-1";
 const MISSING: &str = "The CSRF token is missing.";

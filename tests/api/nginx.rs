@@ -12,9 +12,6 @@
 //! Needs `nginx`, `curl` and `openssl` (`.ci/run` installs them). Without them the test is
 //! skipped, except under CI (`CI` set), where it fails.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -22,8 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, SECRET, Server};
 use serde_json::Value;
+
+use crate::helpers::{Backend, SECRET, Server};
 
 /// Where nginx connects to gleh from (listed in TRUSTED_PROXIES).
 const PROXY_IP: &str = "127.0.0.2";

@@ -4,18 +4,17 @@
 //! server (`/courses/<path>`): no traversal, MIME types, caching with 304s, ranges, and the
 //! sandbox CSP on package HTML. Every test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     fs,
     path::{Path, PathBuf},
 };
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row as _;
+
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server};
 
 const PW: &str = "correct-horse-battery-1";
 const SECRET_TEXT: &str = "TOP SECRET: outside the course folder";
