@@ -344,7 +344,7 @@ async fn sigterm_drains_in_flight_requests() {
         answer.starts_with("HTTP/1.1 200"),
         "in-flight login answered: {answer}"
     );
-    let status = s.terminate_wait();
+    let status = s.terminate();
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -464,7 +464,7 @@ async fn systemd_notify() {
     let mut buf = [0u8; 256];
     let n = sock.recv(&mut buf).expect("READY message");
     assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
-    let status = s.terminate_wait();
+    let status = s.terminate();
     assert!(status.success());
     let n = sock.recv(&mut buf).expect("STOPPING message");
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
