@@ -18,7 +18,7 @@
 //! avatar form's errors, and the password form's session rotation.
 
 use std::{
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -35,7 +35,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Server};
+use crate::helpers::{Backend, Server, free_port};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER: &str = "tidepool_learner";
@@ -66,13 +66,6 @@ fn browser_available() -> bool {
     }
     eprintln!("{missing} not installed: skipping the browser test");
     false
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// chromedriver (and the browser it starts) in a process group of its own, killed as a

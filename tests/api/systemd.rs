@@ -16,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use crate::helpers::{Backend, SECRET, Server};
+use crate::helpers::{Backend, SECRET, Server, tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -42,22 +42,6 @@ fn unit_settings(text: &str) -> Vec<(String, String, String)> {
         }
     }
     out
-}
-
-/// `name` in PATH or the sbin directories; `None` skips (fails under CI).
-fn tool(name: &str, what: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("`{name}` is not installed and CI is set (.ci/run installs it)");
-        }
-        eprintln!("`{name}` is not installed: skipping {what}");
-    }
-    found
 }
 
 #[test]

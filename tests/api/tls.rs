@@ -4,6 +4,7 @@
 use std::{
     io::{Read as _, Write as _},
     net::TcpStream,
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
@@ -12,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, SECRET, Server};
+use crate::helpers::{Backend, Client, SECRET, Server, tool};
 
 /// A self-signed certificate for 127.0.0.1/localhost, written to `dir`; returns (cert path,
 /// key path, PEM).
@@ -53,17 +54,9 @@ fn prod_tls_env<'a>(cert: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 /// `openssl s_client` with extra args; true when the handshake succeeded.
-fn s_client(addr: &str, args: &[&str]) -> bool {
-    let out = Command::new("openssl")
+fn s_client(openssl: &Path, addr: &str, args: &[&str]) -> bool {
+    let out = Command::new(openssl)
         .args(["s_client", "-connect", addr, "-servername", "localhost"])
         .args(args)
         .stdin(std::process::Stdio::null())
@@ -107,26 +100,25 @@ async fn https_serves_the_app(backend: Backend) {
 /// TLS 1.2 and 1.3 only, and only AEAD + forward-secret suites (Mozilla intermediate).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_versions_and_ciphers() {
-    if !openssl_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl is required under CI"
-        );
-        eprintln!("openssl not installed: skipping");
+    let Some(openssl) = tool("openssl", "the TLS version and cipher check") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, _) = make_cert(dir.path(), "server", 90);
     let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
     let addr = s.addr.clone();
-    assert!(s_client(&addr, &["-tls1_3"]), "TLS 1.3 offered");
-    assert!(s_client(&addr, &["-tls1_2"]), "TLS 1.2 offered");
+    assert!(s_client(&openssl, &addr, &["-tls1_3"]), "TLS 1.3 offered");
+    assert!(s_client(&openssl, &addr, &["-tls1_2"]), "TLS 1.2 offered");
     assert!(
-        !s_client(&addr, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        !s_client(
+            &openssl,
+            &addr,
+            &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]
+        ),
         "TLS 1.1 refused"
     );
     assert!(
-        !s_client(&addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        !s_client(&openssl, &addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
         "TLS 1.0 refused"
     );
     for good in [
@@ -135,7 +127,7 @@ async fn tls_versions_and_ciphers() {
         "ECDHE-ECDSA-CHACHA20-POLY1305",
     ] {
         assert!(
-            s_client(&addr, &["-tls1_2", "-cipher", good]),
+            s_client(&openssl, &addr, &["-tls1_2", "-cipher", good]),
             "{good} offered"
         );
     }
@@ -146,7 +138,7 @@ async fn tls_versions_and_ciphers() {
         "AES128-SHA",
     ] {
         assert!(
-            !s_client(&addr, &["-tls1_2", "-cipher", bad]),
+            !s_client(&openssl, &addr, &["-tls1_2", "-cipher", bad]),
             "{bad} refused"
         );
     }

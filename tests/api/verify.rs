@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{Backend, SECRET, Server};
+use crate::helpers::{Backend, SECRET, Server, free_port, tool};
 
 /// Every check id, in the order verify prints them.
 const IDS: &[&str] = &[
@@ -425,28 +425,15 @@ async fn unreachable_is_exit_2() {
 /// both legacy checks FAIL with what the server answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_tls_accepted_fails() {
-    let has_openssl = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_openssl {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl is required under CI"
-        );
-        eprintln!("openssl not installed: skipping");
+    let Some(openssl) = tool("openssl", "the legacy TLS check") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = make_cert(90);
     std::fs::write(dir.path().join("c.pem"), cert).unwrap();
     std::fs::write(dir.path().join("k.pem"), key).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new("openssl")
+    let port = free_port();
+    let mut server = std::process::Command::new(openssl)
         .current_dir(dir.path())
         .args([
             "s_server", "-quiet", "-www", "-cert", "c.pem", "-key", "k.pem",
@@ -504,29 +491,12 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// The nginx deployment (deploy/nginx/gleh.conf on loopback ports, self-signed) in front of
 /// a production `gleh`: every check passes, the 413 comes from nginx, and its Server
 /// header names no version. Needs nginx; skipped without it, except under CI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_deployment_passes() {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let Some(nginx) = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(std::path::PathBuf::from))
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "nginx is required under CI"
-        );
-        eprintln!("nginx not installed: skipping");
+    let Some(nginx) = tool("nginx", "the nginx deployment check") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

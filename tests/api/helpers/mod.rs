@@ -4,10 +4,12 @@
 
 mod client;
 mod db;
+mod host;
 mod server;
 
 pub use client::{Client, Resp};
 pub use db::{Backend, TestDb, postgres_available};
+pub use host::{free_port, tool};
 pub use server::{SECRET, Server, command, env_vec, production_env, run};
 
 /// Generates `mod NAME { sqlite, postgres }` running `async fn NAME(Backend)` on both.
