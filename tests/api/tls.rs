@@ -13,45 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, SECRET, Server, tool};
-
-/// A self-signed certificate for 127.0.0.1/localhost, written to `dir`; returns (cert path,
-/// key path, PEM).
-fn make_cert(dir: &std::path::Path, name: &str, days: i64) -> (String, String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let now = time_now();
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = now + time::Duration::days(days);
-    let cert = params.self_signed(&key).expect("self-signed");
-    let cert_path = dir.join(format!("{name}.crt"));
-    let key_path = dir.join(format!("{name}.key"));
-    std::fs::write(&cert_path, cert.pem()).expect("write cert");
-    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
-    (
-        cert_path.display().to_string(),
-        key_path.display().to_string(),
-        cert.pem(),
-    )
-}
+use crate::helpers::{Backend, Client, Server, prod_tls_env, tool, write_cert};
 
 fn time_now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
-}
-
-fn prod_tls_env<'a>(cert: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("GLEH_ENV", "production"),
-        ("SECRET_KEY", SECRET),
-        ("TLS_CERT", cert),
-        ("TLS_KEY", key),
-        ("PUBLIC_URL", "https://127.0.0.1"),
-    ]
 }
 
 /// `openssl s_client` with extra args; true when the handshake succeeded.
@@ -70,7 +35,7 @@ fn s_client(openssl: &Path, addr: &str, args: &[&str]) -> bool {
 /// seed's flow over TLS.
 async fn https_serves_the_app(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let s = Server::start(backend, &prod_tls_env(&cert, &key)).await;
     assert!(s.base.starts_with("https://"), "{}", s.base);
     s.create_user("test_user", "test_password");
@@ -104,7 +69,7 @@ async fn tls_versions_and_ciphers() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, _) = make_cert(dir.path(), "server", 90);
+    let (cert, key, _) = write_cert(dir.path(), "server", 90);
     let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
     let addr = s.addr.clone();
     assert!(s_client(&openssl, &addr, &["-tls1_3"]), "TLS 1.3 offered");
@@ -149,7 +114,7 @@ async fn tls_versions_and_ciphers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_reload() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem_a) = make_cert(dir.path(), "a", 90);
+    let (cert, key, pem_a) = write_cert(dir.path(), "a", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.push(("TLS_RELOAD_INTERVAL", "1"));
     let s = Server::start(Backend::Sqlite, &env).await;
@@ -163,7 +128,7 @@ async fn certificate_reload() {
 
     // Replace the files (another name on disk, then moved into place like certbot does).
     let tmp = tempfile::tempdir().unwrap();
-    let (c2, k2, pem_b) = make_cert(tmp.path(), "b", 90);
+    let (c2, k2, pem_b) = write_cert(tmp.path(), "b", 90);
     std::fs::copy(&c2, &cert).unwrap();
     std::fs::copy(&k2, &key).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -192,7 +157,7 @@ async fn certificate_reload() {
     );
 
     // SIGHUP: certificate C.
-    let (c3, k3, pem_c) = make_cert(tmp.path(), "c", 90);
+    let (c3, k3, pem_c) = write_cert(tmp.path(), "c", 90);
     std::fs::copy(&c3, &cert).unwrap();
     std::fs::copy(&k3, &key).unwrap();
     Command::new("kill")
@@ -228,7 +193,7 @@ async fn certificate_reload() {
 /// same host, path and query on https — and nobody is logged in.
 async fn redirect_listener(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, _) = make_cert(dir.path(), "server", 90);
+    let (cert, key, _) = write_cert(dir.path(), "server", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.retain(|(k, _)| *k != "PUBLIC_URL");
     env.push(("HTTP_REDIRECT_BIND", "127.0.0.1:0"));
@@ -343,7 +308,7 @@ async fn sigterm_drains_in_flight_requests() {
 /// /metrics on its own listener, never on the public one.
 async fn metrics_listener(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.push(("METRICS_BIND", "127.0.0.1:0"));
     env.push(("AUTH_RATE_LIMIT", "2"));
@@ -467,7 +432,7 @@ async fn systemd_notify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
     let mut c = s.tls_client(&pem);
     let common = [

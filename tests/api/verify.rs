@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{Backend, SECRET, Server, free_port, tool};
+use crate::helpers::{
+    Backend, SECRET, Server, free_port, make_cert, prod_tls_env, tool, write_cert,
+};
 
 /// Every check id, in the order verify prints them.
 const IDS: &[&str] = &[
@@ -140,39 +142,11 @@ async fn verify(args: &[&str]) -> Run {
     .expect("verify thread")
 }
 
-/// A self-signed certificate for 127.0.0.1/localhost valid for `days`: (cert PEM, key PEM).
-fn make_cert(days: i64) -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "verify-test");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), key.serialize_pem())
-}
-
 /// A production-mode direct-TLS `gleh` with a redirect listener, plus `extra` env.
 async fn tls_gleh(backend: Backend, dir: &std::path::Path, extra: &[(&str, &str)]) -> Server {
-    let (cert, key) = make_cert(90);
-    let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
-    std::fs::write(&cert_path, cert).unwrap();
-    std::fs::write(&key_path, key).unwrap();
-    let (cert_path, key_path) = (
-        cert_path.display().to_string(),
-        key_path.display().to_string(),
-    );
-    let mut env = vec![
-        ("GLEH_ENV", "production"),
-        ("SECRET_KEY", SECRET),
-        ("TLS_CERT", cert_path.as_str()),
-        ("TLS_KEY", key_path.as_str()),
-        ("HTTP_REDIRECT_BIND", "127.0.0.1:0"),
-        ("PUBLIC_URL", "https://127.0.0.1"),
-    ];
+    let (cert_path, key_path, _) = write_cert(dir, "verify-test", 90);
+    let mut env = prod_tls_env(&cert_path, &key_path);
+    env.push(("HTTP_REDIRECT_BIND", "127.0.0.1:0"));
     env.extend_from_slice(extra);
     Server::start(backend, &env).await
 }
@@ -429,7 +403,7 @@ async fn legacy_tls_accepted_fails() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = make_cert(90);
+    let (cert, key) = make_cert("verify-test", 90);
     std::fs::write(dir.path().join("c.pem"), cert).unwrap();
     std::fs::write(dir.path().join("k.pem"), key).unwrap();
     let port = free_port();
@@ -501,7 +475,7 @@ async fn nginx_deployment_passes() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (cert, key) = make_cert(90);
+    let (cert, key) = make_cert("verify-test", 90);
     std::fs::write(d.join("cert.pem"), cert).unwrap();
     std::fs::write(d.join("key.pem"), key).unwrap();
     let (https, http) = (free_port(), free_port());
@@ -946,7 +920,7 @@ mod standin {
             })
             .layer(middleware::from_fn_with_state(app.clone(), headers))
             .with_state(app);
-        let (cert, key) = super::make_cert(flaws.cert_days.unwrap_or(90));
+        let (cert, key) = super::make_cert("verify-test", flaws.cert_days.unwrap_or(90));
         let tls = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
             .await
             .expect("TLS config");

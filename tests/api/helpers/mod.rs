@@ -6,11 +6,13 @@ mod client;
 mod db;
 mod host;
 mod server;
+mod tls;
 
 pub use client::{Client, Resp};
 pub use db::{Backend, TestDb, postgres_available};
 pub use host::{free_port, tool};
 pub use server::{SECRET, Server, command, env_vec, production_env, run};
+pub use tls::{make_cert, prod_tls_env, write_cert};
 
 /// Generates `mod NAME { sqlite, postgres }` running `async fn NAME(Backend)` on both.
 #[macro_export]
