@@ -15,9 +15,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, Resp, Server};
+use crate::helpers::{Backend, Client, Resp, Server, new_user_with_token, start};
 
-const PW: &str = "correct-horse-battery-1";
 const BOUNDARY: &str = "----gleh-test-boundary-5e1c9a";
 
 const NO_FILE: &str = "No file uploaded";
@@ -56,6 +55,16 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A development server with `DATA_DIR` in a folder of the test's own, and a logged-in
+    /// user.
+    async fn start(backend: Backend) -> Ctx {
+        let data = tempfile::tempdir().expect("tempdir");
+        let dir = data.path().to_string_lossy().into_owned();
+        let s = start(backend, &[("DATA_DIR", &dir)]).await;
+        let (c, token) = new_user_with_token(&s, "alice").await;
+        Ctx { s, data, c, token }
+    }
+
     fn avatars(&self) -> PathBuf {
         self.data.path().join("avatars")
     }
@@ -79,24 +88,6 @@ impl Ctx {
         let token = self.token.clone();
         upload(&mut self.c, &token, filename, bytes).await
     }
-}
-
-/// A development server with `DATA_DIR` in a folder of the test's own, and a logged-in user.
-async fn start(backend: Backend) -> Ctx {
-    let data = tempfile::tempdir().expect("tempdir");
-    let dir = data.path().to_string_lossy().into_owned();
-    let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "1000"), ("DATA_DIR", &dir)]).await;
-    let (c, token) = login(&s, "alice").await;
-    Ctx { s, data, c, token }
-}
-
-async fn login(s: &Server, name: &str) -> (Client, String) {
-    s.create_user(name, PW);
-    let mut c = s.client();
-    let r = c.login(name, PW).await;
-    assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.body);
-    let t = c.csrf().await;
-    (c, t)
 }
 
 /// One multipart part.
@@ -408,7 +399,7 @@ fn decode(bytes: &[u8]) -> DynamicImage {
 // ---------------------------------------------------------------------------------------
 
 async fn valid_png_updates_profile_and_is_served(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     assert_eq!(profile_avatar(&mut t.c).await, "/static/default-avatar.svg");
 
     let r = t.upload("avatar.png", &png(200, 200)).await;
@@ -465,7 +456,7 @@ async fn valid_png_updates_profile_and_is_served(backend: Backend) {
 }
 
 async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (filename, bytes, ext, content_type) in [
         ("photo.png", png(64, 48), "png", "image/png"),
         ("PHOTO.PNG", png(64, 48), "png", "image/png"),
@@ -490,7 +481,7 @@ async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
 }
 
 async fn wrong_file_types_rejected(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
     for (filename, bytes) in [
         ("malware.exe", b"MZ\x90\x00 not really".to_vec()),
@@ -516,7 +507,7 @@ async fn wrong_file_types_rejected(backend: Backend) {
 }
 
 async fn extension_must_match_content(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (filename, bytes) in [
         ("png-as.jpg", png(20, 20)),
         ("png-as.jpeg", png(20, 20)),
@@ -534,7 +525,7 @@ async fn extension_must_match_content(backend: Backend) {
 }
 
 async fn files_that_are_not_images(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let mut bad_signature = png(30, 30);
     bad_signature[1] = b'X';
     let mut bad_ihdr = png(30, 30);
@@ -581,7 +572,7 @@ async fn files_that_are_not_images(backend: Backend) {
 }
 
 async fn file_sizes(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     accepted(&t.upload("medium.png", &png(500, 500)).await, "500x500");
     accepted(&t.upload("hd.png", &png(1920, 1080)).await, "1920x1080");
 
@@ -621,7 +612,7 @@ async fn file_sizes(backend: Backend) {
 }
 
 async fn image_dimensions_and_bombs(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (w, h) in [(5000, 100), (100, 5000), (4097, 1), (1, 4097)] {
         let r = t.upload("wide.png", &png_bomb(w, h)).await;
         rejected(&r, TOO_BIG, &format!("{w}x{h}"));
@@ -662,7 +653,7 @@ async fn image_dimensions_and_bombs(backend: Backend) {
 }
 
 async fn missing_or_unnamed_file(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let tok = t.token.clone();
     let image = png(10, 10);
     // A multipart body without an `avatar` part.
@@ -747,7 +738,7 @@ async fn missing_or_unnamed_file(backend: Backend) {
 }
 
 async fn hostile_file_names(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for filename in [
         "../../../etc/passwd.png",
         "..\\..\\windows\\win.png",
@@ -771,7 +762,7 @@ async fn hostile_file_names(backend: Backend) {
 }
 
 async fn login_and_csrf_required(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let image = png(20, 20);
 
     // Anonymous, with a valid anonymous CSRF token: 401.
@@ -821,7 +812,7 @@ async fn login_and_csrf_required(backend: Backend) {
 }
 
 async fn reencoding_strips_metadata_and_trailing_bytes(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
 
     // A PNG with a text chunk and 1 KiB of junk (a script, as in a polyglot) after IEND.
     let original = png(40, 30);
@@ -865,8 +856,8 @@ async fn reencoding_strips_metadata_and_trailing_bytes(backend: Backend) {
 }
 
 async fn replacing_deletes_the_old_file(backend: Backend) {
-    let mut t = start(backend).await;
-    let (mut bob, bob_token) = login(&t.s, "bob").await;
+    let mut t = Ctx::start(backend).await;
+    let (mut bob, bob_token) = new_user_with_token(&t.s, "bob").await;
     let bob_url = accepted(
         &upload(&mut bob, &bob_token, "bob.png", &png(12, 12)).await,
         "bob",
@@ -908,7 +899,7 @@ async fn replacing_deletes_the_old_file(backend: Backend) {
 }
 
 async fn serving_only_generated_names(backend: Backend) {
-    let t = start(backend).await;
+    let t = Ctx::start(backend).await;
     // A file that exists in the folder but was not generated is never served.
     std::fs::create_dir_all(t.avatars()).expect("mkdir");
     std::fs::write(t.avatars().join("planted.png"), png(5, 5)).expect("plant");

@@ -35,7 +35,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Server, free_port};
+use crate::helpers::{Backend, Server, free_port, logged_in};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER: &str = "tidepool_learner";
@@ -732,7 +732,7 @@ async fn journey(c: &Client, base: &str, good_png: &Path, bad_png: &Path) {
 
 /// A development server (sample catalog and packages) whose auth limit these tests do not
 /// run into.
-async fn start(backend: Backend) -> (Server, tempfile::TempDir) {
+async fn with_packages(backend: Backend) -> (Server, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("data dir");
     let data_dir = data.path().display().to_string();
     let content = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
@@ -746,13 +746,6 @@ async fn start(backend: Backend) -> (Server, tempfile::TempDir) {
     )
     .await;
     (s, data)
-}
-
-async fn logged_in(s: &Server, user: &str, pw: &str) -> crate::helpers::Client {
-    let mut c = s.client();
-    let r = c.login(user, pw).await;
-    assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.body);
-    c
 }
 
 async fn html_page(c: &mut crate::helpers::Client, path: &str) -> crate::helpers::Resp {
@@ -776,7 +769,7 @@ fn cards(body: &str) -> usize {
 }
 
 async fn catalog_search_and_subject_filters(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     let mut c = s.client();
 
     let r = html_page(&mut c, "/").await;
@@ -858,7 +851,7 @@ async fn catalog_search_and_subject_filters(backend: Backend) {
 }
 
 async fn progress_badges_and_profile_lists(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let token = c.csrf().await;
@@ -932,7 +925,7 @@ async fn progress_badges_and_profile_lists(backend: Backend) {
 }
 
 async fn profile_form_saves_and_explains(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let token = page_token(&html_page(&mut c, "/profile").await.body);
@@ -1000,7 +993,7 @@ fn multipart(token: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
 }
 
 async fn avatar_form_uploads_and_explains(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let token = page_token(&html_page(&mut c, "/profile").await.body);
@@ -1083,7 +1076,7 @@ async fn post_password(
 }
 
 async fn password_form_rotates_the_session(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let mut elsewhere = logged_in(&s, "ria", PW).await;

@@ -14,9 +14,8 @@ use serde_json::Value;
 use sqlx::Row as _;
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, Resp, Server};
+use crate::helpers::{Backend, Client, PW, Resp, Server, start};
 
-const PW: &str = "correct-horse-battery-1";
 const SECRET_TEXT: &str = "TOP SECRET: outside the course folder";
 /// The bytes of the generated video file: ASCII, so the body compares as text.
 const CLIP_LEN: usize = 10_000;
@@ -120,12 +119,11 @@ impl Content {
 }
 
 /// A test-mode server (no sample catalog) whose `CONTENT_DIR` is `content`.
-async fn start(backend: Backend, content: &Content) -> Server {
-    Server::start(
+async fn with_content(backend: Backend, content: &Content) -> Server {
+    start(
         backend,
         &[
             ("GLEH_ENV", "test"),
-            ("AUTH_RATE_LIMIT", "1000"),
             ("CONTENT_DIR", content.root().to_str().unwrap()),
         ],
     )
@@ -161,7 +159,7 @@ fn import(s: &Server, dir: &str) -> Imported {
 /// A server with the fixture tree imported.
 async fn imported(backend: Backend) -> (Server, Content) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let r = import(&s, &content.courses_arg());
     assert_eq!(r.code, 0, "import failed: {}", r.stderr);
     (s, content)
@@ -245,7 +243,7 @@ fn assert_skips(got: &[String], expected: &[&str]) {
 
 async fn import_reads_packages_and_skips_hostile_ones(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let r = import(&s, &content.courses_arg());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
@@ -380,7 +378,7 @@ async fn reimport_keeps_what_it_cannot_reread(backend: Backend) {
 
 async fn import_exit_codes(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let missing = content.root().join("no-such-folder");
     let r = import(&s, missing.to_str().unwrap());
     assert_eq!(r.code, 1, "missing DIR: {:?}", r.stdout);
@@ -400,7 +398,7 @@ async fn import_exit_codes(backend: Backend) {
 
 async fn shipped_samples_import_cleanly(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/courses");
     let r = import(&s, dir.to_str().unwrap());
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -701,7 +699,7 @@ async fn raw_get(addr: &str, target: &str) -> (u16, String) {
 
 async fn package_files_never_leave_the_folder(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let (status, text) = raw_get(&s.addr, "/courses/good-package/static_resources/notes.txt").await;
     assert_eq!(status, 200, "{text}");
     for target in [
@@ -759,7 +757,7 @@ async fn package_files_never_leave_the_folder(backend: Backend) {
 
 async fn package_files_types_caching_and_sandbox(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let mut c = s.client();
 
     let html = c.get("/courses/good-package/index.html").send().await;
@@ -902,7 +900,7 @@ async fn package_files_types_caching_and_sandbox(backend: Backend) {
 
 async fn package_video_ranges(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let mut c = s.client();
     let all = clip_bytes();
     let path = "/courses/good-package/static_resources/clip.mp4";

@@ -13,9 +13,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, Resp, SECRET, Server, TestDb, env_vec, run};
+use crate::helpers::{
+    Backend, Client, PW, Resp, SECRET, Server, TestDb, assert_error, env_vec, run, start,
+};
 
-const PW: &str = "correct-horse-battery-1";
 const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1";
 
 // ---------------------------------------------------------------------------------------
@@ -62,11 +63,6 @@ fn line_with(lines: &[String], needle: &str, not: &[&str]) -> Option<usize> {
     lines
         .iter()
         .position(|l| l.contains(needle) && !not.iter().any(|n| l.contains(n)))
-}
-
-fn assert_error(r: &Resp, status: StatusCode, message: &str) {
-    assert_eq!(r.status, status, "{}", r.body);
-    assert_eq!(r.json(), json!({ "error": message }), "{}", r.body);
 }
 
 /// A 4xx `{"error": "<non-empty string>"}` with the given status.
@@ -812,7 +808,7 @@ async fn form_login(s: &Server, username: &str, password: &str, next: &str) -> (
 /// 9. The HTML login form: token from the page, 303 to `next` with a cookie, the profile page,
 ///    a 401 page on a wrong password, no open redirect, and the anonymous /profile answers.
 async fn d9_html_login_form(backend: Backend) {
-    let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "1000")]).await;
+    let s = start(backend, &[]).await;
     s.create_user("form_user", PW);
 
     let (mut c, r) = form_login(&s, "form_user", PW, "/profile").await;

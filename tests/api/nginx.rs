@@ -21,14 +21,13 @@ use std::{
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, SECRET, Server, free_port, tool};
+use crate::helpers::{Backend, PW, SECRET, Server, free_port, tool};
 
 /// Where nginx connects to gleh from (listed in TRUSTED_PROXIES).
 const PROXY_IP: &str = "127.0.0.2";
 /// Where the client (curl) connects to nginx from.
 const CLIENT_IP: &str = "127.0.0.3";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
-const PW: &str = "correct-horse-battery-1";
 
 fn ipv6_loopback(port: u16) -> bool {
     TcpListener::bind(("::1", port)).is_ok()

@@ -12,27 +12,9 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, Resp, Server};
+use crate::helpers::{Backend, Client, PW, Resp, Server, logged_in, start};
 
-const PW: &str = "correct-horse-battery-1";
 const PW2: &str = "another-horse-battery-2";
-
-/// A development server with the per-IP auth limit raised (these tests log in often and are
-/// not about rate limiting), plus `extra`.
-async fn start(backend: Backend, extra: &[(&str, &str)]) -> Server {
-    let mut env = vec![("AUTH_RATE_LIMIT", "1000")];
-    env.extend_from_slice(extra);
-    Server::start(backend, &env).await
-}
-
-/// A new client logged in as `user`.
-async fn logged_in(s: &Server, user: &str, pw: &str) -> Client {
-    let mut c = s.client();
-    let r = c.login(user, pw).await;
-    assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.body);
-    assert!(c.session().is_some(), "login {user} set no session cookie");
-    c
-}
 
 /// A client whose only cookie is `session=value`.
 fn with_cookie(s: &Server, value: &str) -> Client {

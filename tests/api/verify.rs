@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::helpers::{
-    Backend, SECRET, Server, free_port, make_cert, prod_tls_env, tool, write_cert,
+    Backend, PW, SECRET, Server, free_port, make_cert, prod_tls_env, tool, write_cert,
 };
 
 /// Every check id, in the order verify prints them.
@@ -59,8 +59,6 @@ const IDS: &[&str] = &[
 /// Checks a self-signed certificate cannot pass (with --insecure they SKIP), and the
 /// session timeout, which runs only when asked for.
 const SKIPPED_BY_DEFAULT: &[&str] = &["tls.chain", "session.timeout"];
-
-const PW: &str = "correct-horse-battery-1";
 
 struct Run {
     code: i32,

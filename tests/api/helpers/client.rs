@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// An HTTP client with an explicit cookie jar (name → value).
 pub struct Client {
@@ -41,6 +41,12 @@ impl Resp {
             .map(String::from)
             .collect()
     }
+}
+
+/// Asserts an error answer: `status` and exactly `{"error": message}`.
+pub fn assert_error(r: &Resp, status: StatusCode, message: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.json(), json!({ "error": message }), "{}", r.body);
 }
 
 pub struct Req<'a> {

@@ -2,16 +2,18 @@
 //! fresh database (`db`), `Client` talks to it over HTTP with an explicit cookie jar
 //! (`client`), and `both_backends!` runs one test on SQLite and on PostgreSQL.
 
+mod accounts;
 mod client;
 mod db;
 mod host;
 mod server;
 mod tls;
 
-pub use client::{Client, Resp};
+pub use accounts::{PW, logged_in, new_user, new_user_with_token};
+pub use client::{Client, Resp, assert_error};
 pub use db::{Backend, TestDb, postgres_available};
 pub use host::{free_port, tool};
-pub use server::{SECRET, Server, command, env_vec, production_env, run};
+pub use server::{SECRET, Server, command, env_vec, production_env, run, start};
 pub use tls::{make_cert, prod_tls_env, write_cert};
 
 /// Generates `mod NAME { sqlite, postgres }` running `async fn NAME(Backend)` on both.

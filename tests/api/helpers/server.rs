@@ -108,6 +108,14 @@ pub fn production_env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// A development server with the per-IP auth limit raised to 1000, so that tests that log
+/// in often but are not about rate limiting never reach it, plus `extra`.
+pub async fn start(backend: Backend, extra: &[(&str, &str)]) -> Server {
+    let mut env = vec![("AUTH_RATE_LIMIT", "1000")];
+    env.extend_from_slice(extra);
+    Server::start(backend, &env).await
+}
+
 impl Server {
     /// Development mode (sample catalog seeded) on `backend`, with extra `env`.
     pub async fn start(backend: Backend, env: &[(&str, &str)]) -> Server {
