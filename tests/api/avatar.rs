@@ -15,9 +15,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, Resp, Server, new_user_with_token, start};
-
-const BOUNDARY: &str = "----gleh-test-boundary-5e1c9a";
+use crate::helpers::{
+    BOUNDARY, Backend, Client, Part, Resp, Server, multipart, multipart_type, new_user_with_token,
+    start,
+};
 
 const NO_FILE: &str = "No file uploaded";
 const NOT_SELECTED: &str = "No file selected";
@@ -88,45 +89,6 @@ impl Ctx {
         let token = self.token.clone();
         upload(&mut self.c, &token, filename, bytes).await
     }
-}
-
-/// One multipart part.
-struct Part<'a> {
-    name: &'a str,
-    filename: Option<&'a str>,
-    data: &'a [u8],
-}
-
-fn multipart(parts: &[Part]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for p in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match p.filename {
-            Some(f) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{f}\"\r\n\
-                     Content-Type: application/octet-stream\r\n\r\n",
-                    p.name
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                    p.name
-                )
-                .as_bytes(),
-            ),
-        }
-        body.extend_from_slice(p.data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn multipart_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
 }
 
 async fn upload_parts(c: &mut Client, token: &str, parts: &[Part<'_>]) -> Resp {

@@ -35,7 +35,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Server, free_port, logged_in};
+use crate::helpers::{
+    Backend, Part, Server, form_token, free_port, logged_in, multipart, multipart_type, start,
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER: &str = "tidepool_learner";
@@ -736,13 +738,9 @@ async fn with_packages(backend: Backend) -> (Server, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("data dir");
     let data_dir = data.path().display().to_string();
     let content = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
-    let s = Server::start(
+    let s = start(
         backend,
-        &[
-            ("CONTENT_DIR", content),
-            ("DATA_DIR", &data_dir),
-            ("AUTH_RATE_LIMIT", "1000"),
-        ],
+        &[("CONTENT_DIR", content), ("DATA_DIR", &data_dir)],
     )
     .await;
     (s, data)
@@ -756,12 +754,6 @@ async fn html_page(c: &mut crate::helpers::Client, path: &str) -> crate::helpers
         "{path}"
     );
     r
-}
-
-fn page_token(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let at = body.find(marker).expect("csrf_token field") + marker.len();
-    body[at..at + body[at..].find('"').expect("end of token")].to_string()
 }
 
 fn cards(body: &str) -> usize {
@@ -928,7 +920,7 @@ async fn profile_form_saves_and_explains(backend: Backend) {
     let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
     let r = c
         .post("/profile")
         .form(&[
@@ -976,27 +968,28 @@ async fn profile_form_saves_and_explains(backend: Backend) {
     );
 }
 
-fn multipart(token: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----gleh-browser-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"{filename}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(data);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+/// The profile page's avatar form as the browser posts it: (content type, body).
+fn avatar_form(token: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let parts = [
+        Part {
+            name: "csrf_token",
+            filename: None,
+            data: token.as_bytes(),
+        },
+        Part {
+            name: "avatar",
+            filename: Some(filename),
+            data,
+        },
+    ];
+    (multipart_type(), multipart(&parts))
 }
 
 async fn avatar_form_uploads_and_explains(backend: Backend) {
     let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
 
     for (filename, data, why) in [
         ("notes.txt", b"hello".to_vec(), "Invalid file type"),
@@ -1006,7 +999,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
             "Invalid or corrupted image file",
         ),
     ] {
-        let (ct, body) = multipart(&token, filename, &data);
+        let (ct, body) = avatar_form(&token, filename, &data);
         let r = c
             .post("/profile/avatar")
             .header("accept", "text/html")
@@ -1030,7 +1023,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let png = dir.path().join("me.png");
     write_png(&png);
-    let (ct, body) = multipart(&token, "me.png", &std::fs::read(&png).expect("png"));
+    let (ct, body) = avatar_form(&token, "me.png", &std::fs::read(&png).expect("png"));
     let r = c.post("/profile/avatar").body(&ct, body).send().await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.header("location").as_deref(), Some("/profile?avatar=1"));
@@ -1046,7 +1039,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
             .contains(&format!(r#"<img class="avatar" src="{url}""#))
     );
     // The form without its token is refused by the CSRF guard.
-    let (ct, body) = multipart("", "me.png", &std::fs::read(&png).expect("png"));
+    let (ct, body) = avatar_form("", "me.png", &std::fs::read(&png).expect("png"));
     let r = c.post("/profile/avatar").body(&ct, body).send().await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(
@@ -1080,7 +1073,7 @@ async fn password_form_rotates_the_session(backend: Backend) {
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let mut elsewhere = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
     for (current, new, confirm, status, message) in [
         (
             "wrong-horse-battery-0",

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::Row as _;
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, PW, Resp, Server, start};
+use crate::helpers::{Backend, Client, PW, Resp, Server, form_token, start};
 
 const SECRET_TEXT: &str = "TOP SECRET: outside the course folder";
 /// The bytes of the generated video file: ASCII, so the body compares as text.
@@ -483,12 +483,6 @@ fn decoded(body: &str) -> String {
     .fold(body.to_string(), |b, (from, to)| b.replace(from, to))
 }
 
-fn csrf_field(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = body.find(marker).expect("csrf_token field") + marker.len();
-    body[start..start + body[start..].find('"').unwrap()].to_string()
-}
-
 async fn page(c: &mut Client, path: &str) -> Resp {
     c.get(path).header("accept", "text/html").send().await
 }
@@ -622,7 +616,7 @@ async fn course_page_for_logged_in_users(backend: Backend) {
 
     // The page's forms post with its hidden token (handlers in routes::learning).
     let r = page(&mut bob, "/course/good-package").await;
-    let token = csrf_field(&r.body);
+    let token = form_token(&r.body);
     let r = bob
         .post("/course/good-package/progress")
         .form(&[("csrf_token", &token), ("status", "Completed")])

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{
-    Backend, Client, PW, Resp, SECRET, Server, TestDb, assert_error, env_vec, run, start,
+    Backend, Client, PW, Resp, SECRET, Server, TestDb, assert_error, env_vec, form_token, run,
+    start,
 };
 
 const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1";
@@ -91,19 +92,6 @@ fn no5xx(label: &str, r: Resp) -> Resp {
         r.body
     );
     r
-}
-
-/// The value of the hidden `csrf_token` input of an HTML form.
-fn form_token(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no csrf_token input in:\n{html}"));
-    let rest = &html[at + marker.len()..];
-    let end = rest.find('"').expect("end of csrf_token value");
-    let token = rest[..end].to_string();
-    assert!(!token.is_empty(), "empty csrf_token in form");
-    token
 }
 
 fn migration_versions() -> Vec<String> {

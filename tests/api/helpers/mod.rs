@@ -5,6 +5,7 @@
 mod accounts;
 mod client;
 mod db;
+mod forms;
 mod host;
 mod server;
 mod tls;
@@ -12,6 +13,7 @@ mod tls;
 pub use accounts::{PW, logged_in, new_user, new_user_with_token};
 pub use client::{Client, Resp, assert_error};
 pub use db::{Backend, TestDb, postgres_available};
+pub use forms::{BOUNDARY, Part, form_token, multipart, multipart_type};
 pub use host::{free_port, tool};
 pub use server::{SECRET, Server, command, env_vec, production_env, run, start};
 pub use tls::{make_cert, prod_tls_env, write_cert};
