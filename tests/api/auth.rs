@@ -1,4 +1,4 @@
-//! Passwords and accounts (DESIGN.md "Passwords and accounts"): registration rules, the
+//! Passwords and accounts (docs/design.md "Passwords and accounts"): registration rules, the
 //! password policy, Argon2id storage, login answers that reveal nothing, the per-IP and
 //! per-account limits (kept in the database), the client IP behind trusted proxies, and the
 //! log events these produce. Each test runs on SQLite and on PostgreSQL.

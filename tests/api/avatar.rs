@@ -1,8 +1,9 @@
-//! Avatar upload and serving (gleh-spec.md §3.2 and §8 test_image_validation, issue 5
-//! point 4): every case of the original's image-validation suite, plus what the port adds —
-//! decompression bombs refused from the header, re-encoding that drops metadata and bytes
-//! appended after the image, generated file names, the old file deleted on replacement, and
-//! the served file's type and caching. Every test runs on SQLite and on PostgreSQL.
+//! Avatar upload and serving (docs/original.md "Avatar upload checks", and
+//! test_image_validation in its "Original tests"; issue 5 point 4): every case of the
+//! original's image-validation suite, plus what the port adds — decompression bombs refused
+//! from the header, re-encoding that drops metadata and bytes appended after the image,
+//! generated file names, the old file deleted on replacement, and the served file's type and
+//! caching. Every test runs on SQLite and on PostgreSQL.
 
 use std::{
     io::Cursor,

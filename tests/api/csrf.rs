@@ -1,4 +1,4 @@
-//! CSRF protection (DESIGN.md "CSRF"; src/http/guard.rs, src/csrf.rs): the synchronizer
+//! CSRF protection (docs/design.md "CSRF"; src/http/guard.rs, src/csrf.rs): the synchronizer
 //! token on state-changing requests, the cross-origin check (Sec-Fetch-Site, then Origin)
 //! on every unsafe request, the exempt JSON-only auth routes, and how tokens are bound to a
 //! session or, for anonymous callers, to the client's IP address and User-Agent.

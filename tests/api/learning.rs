@@ -1,4 +1,4 @@
-//! Progress and notes (gleh-spec.md §1.3, issue 5 point 3): the JSON API and the course
+//! Progress and notes (docs/original.md "Progress and notes", issue 5 point 3): the JSON API and the course
 //! page's form posts, their validation, per-user isolation, login and CSRF requirements, and
 //! how they show in `/api/content` and `/api/profile`. Every test runs on SQLite and on
 //! PostgreSQL.

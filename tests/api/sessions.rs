@@ -1,4 +1,4 @@
-//! DESIGN.md "Sessions": opaque 256-bit ids stored only as hashes, no fixation, logout that
+//! docs/design.md "Sessions": opaque 256-bit ids stored only as hashes, no fixation, logout that
 //! really ends the session, idle (sliding) and absolute expiry, cheap last-seen refresh,
 //! password change and the user's own session list, and the CLI's revocations.
 //! Every test runs on SQLite and on PostgreSQL.
