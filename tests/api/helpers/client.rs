@@ -129,36 +129,35 @@ impl Req<'_> {
 }
 
 impl Client {
+    pub fn new(base: &str) -> Client {
+        Client::build(base, reqwest::Client::builder())
+    }
+
     /// A client that trusts `root_pem` for https:// bases.
     pub fn with_root(base: &str, root_pem: &str) -> Client {
+        let root = reqwest::Certificate::from_pem(root_pem.as_bytes()).expect("root certificate");
+        Client::build(
+            base,
+            reqwest::Client::builder()
+                .add_root_certificate(root)
+                .tls_info(true),
+        )
+    }
+
+    /// Redirects are not followed, so tests see each answer.
+    fn build(base: &str, builder: reqwest::ClientBuilder) -> Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Client {
             base: base.to_string(),
-            http: reqwest::Client::builder()
+            http: builder
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent("gleh-tests/1")
-                .add_root_certificate(
-                    reqwest::Certificate::from_pem(root_pem.as_bytes()).expect("root certificate"),
-                )
-                .tls_info(true)
                 .build()
                 .expect("client"),
             cookies: HashMap::new(),
         }
     }
 
-    pub fn new(base: &str) -> Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Client {
-            base: base.to_string(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent("gleh-tests/1")
-                .build()
-                .expect("client"),
-            cookies: HashMap::new(),
-        }
-    }
     pub fn req(&mut self, method: Method, path: &str) -> Req<'_> {
         let builder = self.http.request(method, format!("{}{}", self.base, path));
         Req {
@@ -181,13 +180,13 @@ impl Client {
 
     pub async fn register(&mut self, username: &str, password: &str) -> Resp {
         self.post("/api/register")
-            .json(&serde_json::json!({"username": username, "password": password}))
+            .json(&json!({"username": username, "password": password}))
             .send()
             .await
     }
     pub async fn login(&mut self, username: &str, password: &str) -> Resp {
         self.post("/api/login")
-            .json(&serde_json::json!({"username": username, "password": password}))
+            .json(&json!({"username": username, "password": password}))
             .send()
             .await
     }
