@@ -1,6 +1,21 @@
-//! Integration tests: each drives the real `gleh` binary over HTTP on a random port with a
-//! fresh database, on SQLite always and on PostgreSQL when one is reachable.
+//! Integration tests, one binary: each drives the real `gleh` binary over HTTP on a random
+//! port with a fresh database, on SQLite always and on PostgreSQL when one is reachable.
+//! `helpers` is the harness; every other module is one feature.
 
 mod helpers;
 
+mod account;
+mod auth;
+mod avatar;
+mod browser;
+mod courses;
+mod csrf;
+mod doctor;
+mod hardening;
+mod learning;
+mod nginx;
 mod seed;
+mod sessions;
+mod systemd;
+mod tls;
+mod verify;

@@ -1,24 +1,20 @@
-//! Passwords and accounts (DESIGN.md "Passwords and accounts"): registration rules, the
+//! Passwords and accounts (docs/design.md "Passwords and accounts"): registration rules, the
 //! password policy, Argon2id storage, login answers that reveal nothing, the per-IP and
 //! per-account limits (kept in the database), the client IP behind trusted proxies, and the
 //! log events these produce. Each test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row as _;
 
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server, start};
+
 /// A password that satisfies the policy and contains none of the usernames used here.
 const GOOD_PW: &str = "correct-horse-battery-1";
 const OTHER_PW: &str = "violet-lantern-meadow-7";
-
-/// Enough attempts for tests that are not about the per-IP limit.
-const MANY: &[(&str, &str)] = &[("AUTH_RATE_LIMIT", "1000")];
 
 /// `len` ASCII characters, not common, containing no username used here.
 fn long_password(len: usize) -> String {
@@ -108,7 +104,7 @@ fn bad_credentials() -> Value {
 /// Registration answers 201, stores an Argon2id PHC string with the OWASP parameters (never
 /// the password), and the account logs in with the documented answer.
 async fn register_then_login(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     assert_eq!(s.db.count("users").await, 0);
     registered(&mut c, "alice", GOOD_PW).await;
@@ -144,7 +140,7 @@ async fn register_then_login(backend: Backend) {
 
 /// Usernames: 3–64 of `[A-Za-z0-9_-]`, each violation with its message, nothing written.
 async fn username_rules(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     let short = "Username must be at least 3 characters.";
     let long = "Username must not exceed 64 characters.";
@@ -185,7 +181,7 @@ async fn username_rules(backend: Backend) {
 
 /// A missing (or empty) username or password is a 400 naming both fields.
 async fn missing_fields(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     let msg = "Username and password are required.";
     for body in [
@@ -202,7 +198,7 @@ async fn missing_fields(backend: Backend) {
 /// A taken username is a 409 regardless of case, and only one of two racing
 /// registrations wins.
 async fn duplicate_username(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     registered(&mut c, "Alice", GOOD_PW).await;
     for name in ["Alice", "alice", "ALICE", "aLiCe"] {
@@ -237,7 +233,7 @@ async fn duplicate_username(backend: Backend) {
 /// NIST SP 800-63B: minimum length, a 1024-byte cap, the common-password list, no
 /// composition rules, long passwords accepted and usable.
 async fn password_policy(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     let bad = StatusCode::BAD_REQUEST;
     for pw in ["a", "short12", "Ab3$ef7"] {
@@ -283,11 +279,7 @@ async fn password_policy(backend: Backend) {
 
 /// MIN_PASSWORD_LENGTH raises the minimum, and the message says so.
 async fn min_password_length_configurable(backend: Backend) {
-    let s = Server::start(
-        backend,
-        &[("AUTH_RATE_LIMIT", "1000"), ("MIN_PASSWORD_LENGTH", "12")],
-    )
-    .await;
+    let s = start(backend, &[("MIN_PASSWORD_LENGTH", "12")]).await;
     let mut c = s.client();
     refused(
         &s,
@@ -303,7 +295,7 @@ async fn min_password_length_configurable(backend: Backend) {
 /// The password is checked exactly as sent: no truncation at 72 bytes (bcrypt's limit), no
 /// case folding.
 async fn password_checked_exactly(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     let pw = long_password(100);
     registered(&mut c, "exact", &pw).await;
@@ -330,7 +322,7 @@ async fn password_checked_exactly(backend: Backend) {
 
 /// A wrong password and an unknown username get the same status and the same body.
 async fn login_failures_identical(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     s.create_user("carol", GOOD_PW);
     let mut c = s.client();
     let wrong = c.login("carol", OTHER_PW).await;
@@ -349,7 +341,7 @@ async fn login_failures_identical(backend: Backend) {
 /// An unknown username costs about as much as a wrong password (a dummy hash is verified).
 /// The one timing assertion of this file: median(unknown) >= 0.5 × median(wrong password).
 async fn unknown_user_costs_a_verification(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     // Two accounts so that no account reaches the back-off (5 failures) during the run.
     s.create_user("timing_a", GOOD_PW);
     s.create_user("timing_b", GOOD_PW);
@@ -510,7 +502,7 @@ async fn trusted_proxy_forwarded_for(backend: Backend) {
 /// Per account: after 5 failures the next attempt waits (429 with Retry-After), even with
 /// the right password; other accounts are unaffected; unknown usernames get the same.
 async fn account_backoff(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     s.create_user("gina", GOOD_PW);
     s.create_user("hank", GOOD_PW);
     let mut c = s.client();
@@ -558,7 +550,7 @@ async fn account_backoff(backend: Backend) {
 
 /// A success before the fifth failure resets the count.
 async fn account_backoff_reset_by_success(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     s.create_user("ivan", GOOD_PW);
     let mut c = s.client();
     for round in 0..2 {
@@ -600,7 +592,7 @@ async fn rate_limit_survives_restart(backend: Backend) {
 /// Log events: user_registered, login_success, login_failure (username, ip); no password
 /// ever appears in the log.
 async fn log_events(backend: Backend) {
-    let s = Server::start(backend, MANY).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     registered(&mut c, "judy", GOOD_PW).await;
     let ev = s.wait_event("user_registered").await;

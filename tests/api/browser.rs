@@ -17,11 +17,8 @@
 //! (the second half of this file): catalog parameters and escaping, the profile form, the
 //! avatar form's errors, and the password form's session rotation.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -34,9 +31,13 @@ use fantoccini::{
     elements::Element,
     key::Key,
 };
-use helpers::{Backend, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, Part, Server, form_token, free_port, logged_in, multipart, multipart_type, start,
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const USER: &str = "tidepool_learner";
@@ -67,13 +68,6 @@ fn browser_available() -> bool {
     }
     eprintln!("{missing} not installed: skipping the browser test");
     false
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// chromedriver (and the browser it starts) in a process group of its own, killed as a
@@ -740,30 +734,19 @@ async fn journey(c: &Client, base: &str, good_png: &Path, bad_png: &Path) {
 
 /// A development server (sample catalog and packages) whose auth limit these tests do not
 /// run into.
-async fn start(backend: Backend) -> (Server, tempfile::TempDir) {
+async fn with_packages(backend: Backend) -> (Server, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("data dir");
     let data_dir = data.path().display().to_string();
     let content = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
-    let s = Server::start(
+    let s = start(
         backend,
-        &[
-            ("CONTENT_DIR", content),
-            ("DATA_DIR", &data_dir),
-            ("AUTH_RATE_LIMIT", "1000"),
-        ],
+        &[("CONTENT_DIR", content), ("DATA_DIR", &data_dir)],
     )
     .await;
     (s, data)
 }
 
-async fn logged_in(s: &Server, user: &str, pw: &str) -> helpers::Client {
-    let mut c = s.client();
-    let r = c.login(user, pw).await;
-    assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.body);
-    c
-}
-
-async fn html_page(c: &mut helpers::Client, path: &str) -> helpers::Resp {
+async fn html_page(c: &mut crate::helpers::Client, path: &str) -> crate::helpers::Resp {
     let r = c.get(path).header("accept", "text/html").send().await;
     assert_eq!(
         r.header("content-type").as_deref(),
@@ -773,18 +756,12 @@ async fn html_page(c: &mut helpers::Client, path: &str) -> helpers::Resp {
     r
 }
 
-fn page_token(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let at = body.find(marker).expect("csrf_token field") + marker.len();
-    body[at..at + body[at..].find('"').expect("end of token")].to_string()
-}
-
 fn cards(body: &str) -> usize {
     body.matches(r#"<li class="course-card">"#).count()
 }
 
 async fn catalog_search_and_subject_filters(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     let mut c = s.client();
 
     let r = html_page(&mut c, "/").await;
@@ -866,7 +843,7 @@ async fn catalog_search_and_subject_filters(backend: Backend) {
 }
 
 async fn progress_badges_and_profile_lists(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let token = c.csrf().await;
@@ -940,10 +917,10 @@ async fn progress_badges_and_profile_lists(backend: Backend) {
 }
 
 async fn profile_form_saves_and_explains(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
     let r = c
         .post("/profile")
         .form(&[
@@ -991,27 +968,28 @@ async fn profile_form_saves_and_explains(backend: Backend) {
     );
 }
 
-fn multipart(token: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----gleh-browser-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"{filename}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(data);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+/// The profile page's avatar form as the browser posts it: (content type, body).
+fn avatar_form(token: &str, filename: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let parts = [
+        Part {
+            name: "csrf_token",
+            filename: None,
+            data: token.as_bytes(),
+        },
+        Part {
+            name: "avatar",
+            filename: Some(filename),
+            data,
+        },
+    ];
+    (multipart_type(), multipart(&parts))
 }
 
 async fn avatar_form_uploads_and_explains(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
 
     for (filename, data, why) in [
         ("notes.txt", b"hello".to_vec(), "Invalid file type"),
@@ -1021,7 +999,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
             "Invalid or corrupted image file",
         ),
     ] {
-        let (ct, body) = multipart(&token, filename, &data);
+        let (ct, body) = avatar_form(&token, filename, &data);
         let r = c
             .post("/profile/avatar")
             .header("accept", "text/html")
@@ -1045,7 +1023,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let png = dir.path().join("me.png");
     write_png(&png);
-    let (ct, body) = multipart(&token, "me.png", &std::fs::read(&png).expect("png"));
+    let (ct, body) = avatar_form(&token, "me.png", &std::fs::read(&png).expect("png"));
     let r = c.post("/profile/avatar").body(&ct, body).send().await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.header("location").as_deref(), Some("/profile?avatar=1"));
@@ -1061,7 +1039,7 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
             .contains(&format!(r#"<img class="avatar" src="{url}""#))
     );
     // The form without its token is refused by the CSRF guard.
-    let (ct, body) = multipart("", "me.png", &std::fs::read(&png).expect("png"));
+    let (ct, body) = avatar_form("", "me.png", &std::fs::read(&png).expect("png"));
     let r = c.post("/profile/avatar").body(&ct, body).send().await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(
@@ -1072,12 +1050,12 @@ async fn avatar_form_uploads_and_explains(backend: Backend) {
 }
 
 async fn post_password(
-    c: &mut helpers::Client,
+    c: &mut crate::helpers::Client,
     token: &str,
     current: &str,
     new: &str,
     confirm: &str,
-) -> helpers::Resp {
+) -> crate::helpers::Resp {
     c.post("/profile/password")
         .header("accept", "text/html")
         .form(&[
@@ -1091,11 +1069,11 @@ async fn post_password(
 }
 
 async fn password_form_rotates_the_session(backend: Backend) {
-    let (s, _data) = start(backend).await;
+    let (s, _data) = with_packages(backend).await;
     s.create_user("ria", PW);
     let mut c = logged_in(&s, "ria", PW).await;
     let mut elsewhere = logged_in(&s, "ria", PW).await;
-    let token = page_token(&html_page(&mut c, "/profile").await.body);
+    let token = form_token(&html_page(&mut c, "/profile").await.body);
     for (current, new, confirm, status, message) in [
         (
             "wrong-horse-battery-0",

@@ -1,11 +1,9 @@
-//! Avatar upload and serving (gleh-spec.md §3.2 and §8 test_image_validation, issue 5
-//! point 4): every case of the original's image-validation suite, plus what the port adds —
-//! decompression bombs refused from the header, re-encoding that drops metadata and bytes
-//! appended after the image, generated file names, the old file deleted on replacement, and
-//! the served file's type and caching. Every test runs on SQLite and on PostgreSQL.
-
-#[path = "api/helpers.rs"]
-mod helpers;
+//! Avatar upload and serving (docs/original.md "Avatar upload checks", and
+//! test_image_validation in its "Original tests"; issue 5 point 4): every case of the
+//! original's image-validation suite, plus what the port adds — decompression bombs refused
+//! from the header, re-encoding that drops metadata and bytes appended after the image,
+//! generated file names, the old file deleted on replacement, and the served file's type and
+//! caching. Every test runs on SQLite and on PostgreSQL.
 
 use std::{
     io::Cursor,
@@ -13,13 +11,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, Resp, Server};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb, Rgba};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const PW: &str = "correct-horse-battery-1";
-const BOUNDARY: &str = "----gleh-test-boundary-5e1c9a";
+use crate::both_backends;
+use crate::helpers::{
+    BOUNDARY, Backend, Client, Part, Resp, Server, multipart, multipart_type, new_user_with_token,
+    start,
+};
 
 const NO_FILE: &str = "No file uploaded";
 const NOT_SELECTED: &str = "No file selected";
@@ -57,6 +57,16 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A development server with `DATA_DIR` in a folder of the test's own, and a logged-in
+    /// user.
+    async fn start(backend: Backend) -> Ctx {
+        let data = tempfile::tempdir().expect("tempdir");
+        let dir = data.path().to_string_lossy().into_owned();
+        let s = start(backend, &[("DATA_DIR", &dir)]).await;
+        let (c, token) = new_user_with_token(&s, "alice").await;
+        Ctx { s, data, c, token }
+    }
+
     fn avatars(&self) -> PathBuf {
         self.data.path().join("avatars")
     }
@@ -80,63 +90,6 @@ impl Ctx {
         let token = self.token.clone();
         upload(&mut self.c, &token, filename, bytes).await
     }
-}
-
-/// A development server with `DATA_DIR` in a folder of the test's own, and a logged-in user.
-async fn start(backend: Backend) -> Ctx {
-    let data = tempfile::tempdir().expect("tempdir");
-    let dir = data.path().to_string_lossy().into_owned();
-    let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "1000"), ("DATA_DIR", &dir)]).await;
-    let (c, token) = login(&s, "alice").await;
-    Ctx { s, data, c, token }
-}
-
-async fn login(s: &Server, name: &str) -> (Client, String) {
-    s.create_user(name, PW);
-    let mut c = s.client();
-    let r = c.login(name, PW).await;
-    assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.body);
-    let t = c.csrf().await;
-    (c, t)
-}
-
-/// One multipart part.
-struct Part<'a> {
-    name: &'a str,
-    filename: Option<&'a str>,
-    data: &'a [u8],
-}
-
-fn multipart(parts: &[Part]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for p in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match p.filename {
-            Some(f) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{f}\"\r\n\
-                     Content-Type: application/octet-stream\r\n\r\n",
-                    p.name
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                    p.name
-                )
-                .as_bytes(),
-            ),
-        }
-        body.extend_from_slice(p.data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn multipart_type() -> String {
-    format!("multipart/form-data; boundary={BOUNDARY}")
 }
 
 async fn upload_parts(c: &mut Client, token: &str, parts: &[Part<'_>]) -> Resp {
@@ -409,7 +362,7 @@ fn decode(bytes: &[u8]) -> DynamicImage {
 // ---------------------------------------------------------------------------------------
 
 async fn valid_png_updates_profile_and_is_served(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     assert_eq!(profile_avatar(&mut t.c).await, "/static/default-avatar.svg");
 
     let r = t.upload("avatar.png", &png(200, 200)).await;
@@ -466,7 +419,7 @@ async fn valid_png_updates_profile_and_is_served(backend: Backend) {
 }
 
 async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (filename, bytes, ext, content_type) in [
         ("photo.png", png(64, 48), "png", "image/png"),
         ("PHOTO.PNG", png(64, 48), "png", "image/png"),
@@ -491,7 +444,7 @@ async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
 }
 
 async fn wrong_file_types_rejected(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
     for (filename, bytes) in [
         ("malware.exe", b"MZ\x90\x00 not really".to_vec()),
@@ -517,7 +470,7 @@ async fn wrong_file_types_rejected(backend: Backend) {
 }
 
 async fn extension_must_match_content(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (filename, bytes) in [
         ("png-as.jpg", png(20, 20)),
         ("png-as.jpeg", png(20, 20)),
@@ -535,7 +488,7 @@ async fn extension_must_match_content(backend: Backend) {
 }
 
 async fn files_that_are_not_images(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let mut bad_signature = png(30, 30);
     bad_signature[1] = b'X';
     let mut bad_ihdr = png(30, 30);
@@ -582,7 +535,7 @@ async fn files_that_are_not_images(backend: Backend) {
 }
 
 async fn file_sizes(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     accepted(&t.upload("medium.png", &png(500, 500)).await, "500x500");
     accepted(&t.upload("hd.png", &png(1920, 1080)).await, "1920x1080");
 
@@ -622,7 +575,7 @@ async fn file_sizes(backend: Backend) {
 }
 
 async fn image_dimensions_and_bombs(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for (w, h) in [(5000, 100), (100, 5000), (4097, 1), (1, 4097)] {
         let r = t.upload("wide.png", &png_bomb(w, h)).await;
         rejected(&r, TOO_BIG, &format!("{w}x{h}"));
@@ -663,7 +616,7 @@ async fn image_dimensions_and_bombs(backend: Backend) {
 }
 
 async fn missing_or_unnamed_file(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let tok = t.token.clone();
     let image = png(10, 10);
     // A multipart body without an `avatar` part.
@@ -748,7 +701,7 @@ async fn missing_or_unnamed_file(backend: Backend) {
 }
 
 async fn hostile_file_names(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     for filename in [
         "../../../etc/passwd.png",
         "..\\..\\windows\\win.png",
@@ -772,7 +725,7 @@ async fn hostile_file_names(backend: Backend) {
 }
 
 async fn login_and_csrf_required(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
     let image = png(20, 20);
 
     // Anonymous, with a valid anonymous CSRF token: 401.
@@ -822,7 +775,7 @@ async fn login_and_csrf_required(backend: Backend) {
 }
 
 async fn reencoding_strips_metadata_and_trailing_bytes(backend: Backend) {
-    let mut t = start(backend).await;
+    let mut t = Ctx::start(backend).await;
 
     // A PNG with a text chunk and 1 KiB of junk (a script, as in a polyglot) after IEND.
     let original = png(40, 30);
@@ -866,8 +819,8 @@ async fn reencoding_strips_metadata_and_trailing_bytes(backend: Backend) {
 }
 
 async fn replacing_deletes_the_old_file(backend: Backend) {
-    let mut t = start(backend).await;
-    let (mut bob, bob_token) = login(&t.s, "bob").await;
+    let mut t = Ctx::start(backend).await;
+    let (mut bob, bob_token) = new_user_with_token(&t.s, "bob").await;
     let bob_url = accepted(
         &upload(&mut bob, &bob_token, "bob.png", &png(12, 12)).await,
         "bob",
@@ -909,7 +862,7 @@ async fn replacing_deletes_the_old_file(backend: Backend) {
 }
 
 async fn serving_only_generated_names(backend: Backend) {
-    let t = start(backend).await;
+    let t = Ctx::start(backend).await;
     // A file that exists in the folder but was not generated is never served.
     std::fs::create_dir_all(t.avatars()).expect("mkdir");
     std::fs::write(t.avatars().join("planted.png"), png(5, 5)).expect("plant");

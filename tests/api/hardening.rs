@@ -3,20 +3,21 @@
 //! request, the security events, no secrets), the HTML pages and forms, the security headers
 //! on every response, and the health checks.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     path::Path,
     process::{Output, Stdio},
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, Resp, SECRET, Server, TestDb, env_vec, run};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PW: &str = "correct-horse-battery-1";
+use crate::both_backends;
+use crate::helpers::{
+    Backend, Client, PW, Resp, SECRET, Server, TestDb, assert_error, env_vec, form_token, run,
+    start,
+};
+
 const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1";
 
 // ---------------------------------------------------------------------------------------
@@ -26,7 +27,7 @@ const SEED_EXAMPLE_KEY: &str = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4
 /// Runs `gleh serve` and waits for it to exit; a server that starts and keeps running
 /// (instead of refusing) is killed and fails the test.
 fn serve_expecting_exit(dir: &Path, env: &[(String, String)]) -> Output {
-    let mut child = helpers::command(dir, env)
+    let mut child = crate::helpers::command(dir, env)
         .arg("serve")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -65,11 +66,6 @@ fn line_with(lines: &[String], needle: &str, not: &[&str]) -> Option<usize> {
         .position(|l| l.contains(needle) && !not.iter().any(|n| l.contains(n)))
 }
 
-fn assert_error(r: &Resp, status: StatusCode, message: &str) {
-    assert_eq!(r.status, status, "{}", r.body);
-    assert_eq!(r.json(), json!({ "error": message }), "{}", r.body);
-}
-
 /// A 4xx `{"error": "<non-empty string>"}` with the given status.
 fn assert_some_error(r: &Resp, status: StatusCode) {
     assert_eq!(r.status, status, "{}", r.body);
@@ -96,19 +92,6 @@ fn no5xx(label: &str, r: Resp) -> Resp {
         r.body
     );
     r
-}
-
-/// The value of the hidden `csrf_token` input of an HTML form.
-fn form_token(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no csrf_token input in:\n{html}"));
-    let rest = &html[at + marker.len()..];
-    let end = rest.find('"').expect("end of csrf_token value");
-    let token = rest[..end].to_string();
-    assert!(!token.is_empty(), "empty csrf_token in form");
-    token
 }
 
 fn migration_versions() -> Vec<String> {
@@ -813,7 +796,7 @@ async fn form_login(s: &Server, username: &str, password: &str, next: &str) -> (
 /// 9. The HTML login form: token from the page, 303 to `next` with a cookie, the profile page,
 ///    a 401 page on a wrong password, no open redirect, and the anonymous /profile answers.
 async fn d9_html_login_form(backend: Backend) {
-    let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "1000")]).await;
+    let s = start(backend, &[]).await;
     s.create_user("form_user", PW);
 
     let (mut c, r) = form_login(&s, "form_user", PW, "/profile").await;

@@ -9,9 +9,6 @@
 //! `systemd-analyze` and `promtool` are installed by `.ci/run`; where one is missing its
 //! test is skipped, except under CI (`CI` set), where it fails.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     os::unix::net::UnixDatagram,
     path::{Path, PathBuf},
@@ -19,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use helpers::{Backend, SECRET, Server};
+use crate::helpers::{Backend, SECRET, Server, tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -45,22 +42,6 @@ fn unit_settings(text: &str) -> Vec<(String, String, String)> {
         }
     }
     out
-}
-
-/// `name` in PATH or the sbin directories; `None` skips (fails under CI).
-fn tool(name: &str, what: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("`{name}` is not installed and CI is set (.ci/run installs it)");
-        }
-        eprintln!("`{name}` is not installed: skipping {what}");
-    }
-    found
 }
 
 #[test]
@@ -270,7 +251,7 @@ fn env_example_is_refused_until_the_secret_is_set() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     // As shipped, the production guard refuses it, naming SECRET_KEY.
-    let mut child = helpers::command(dir.path(), &env)
+    let mut child = crate::helpers::command(dir.path(), &env)
         .arg("serve")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -297,7 +278,7 @@ fn env_example_is_refused_until_the_secret_is_set() {
         .cloned()
         .collect();
     fixed.push(("SECRET_KEY".into(), SECRET.into()));
-    let out = helpers::run(dir.path(), &fixed, &["config"], None);
+    let out = crate::helpers::run(dir.path(), &fixed, &["config"], None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -4,20 +4,18 @@
 //! server (`/courses/<path>`): no traversal, MIME types, caching with 304s, ranges, and the
 //! sandbox CSP on package HTML. Every test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     fs,
     path::{Path, PathBuf},
 };
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row as _;
 
-const PW: &str = "correct-horse-battery-1";
+use crate::both_backends;
+use crate::helpers::{Backend, Client, PW, Resp, Server, form_token, start};
+
 const SECRET_TEXT: &str = "TOP SECRET: outside the course folder";
 /// The bytes of the generated video file: ASCII, so the body compares as text.
 const CLIP_LEN: usize = 10_000;
@@ -121,12 +119,11 @@ impl Content {
 }
 
 /// A test-mode server (no sample catalog) whose `CONTENT_DIR` is `content`.
-async fn start(backend: Backend, content: &Content) -> Server {
-    Server::start(
+async fn with_content(backend: Backend, content: &Content) -> Server {
+    start(
         backend,
         &[
             ("GLEH_ENV", "test"),
-            ("AUTH_RATE_LIMIT", "1000"),
             ("CONTENT_DIR", content.root().to_str().unwrap()),
         ],
     )
@@ -162,7 +159,7 @@ fn import(s: &Server, dir: &str) -> Imported {
 /// A server with the fixture tree imported.
 async fn imported(backend: Backend) -> (Server, Content) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let r = import(&s, &content.courses_arg());
     assert_eq!(r.code, 0, "import failed: {}", r.stderr);
     (s, content)
@@ -246,7 +243,7 @@ fn assert_skips(got: &[String], expected: &[&str]) {
 
 async fn import_reads_packages_and_skips_hostile_ones(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let r = import(&s, &content.courses_arg());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
@@ -381,7 +378,7 @@ async fn reimport_keeps_what_it_cannot_reread(backend: Backend) {
 
 async fn import_exit_codes(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let missing = content.root().join("no-such-folder");
     let r = import(&s, missing.to_str().unwrap());
     assert_eq!(r.code, 1, "missing DIR: {:?}", r.stdout);
@@ -401,7 +398,7 @@ async fn import_exit_codes(backend: Backend) {
 
 async fn shipped_samples_import_cleanly(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/courses");
     let r = import(&s, dir.to_str().unwrap());
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -484,12 +481,6 @@ fn decoded(body: &str) -> String {
     ]
     .iter()
     .fold(body.to_string(), |b, (from, to)| b.replace(from, to))
-}
-
-fn csrf_field(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = body.find(marker).expect("csrf_token field") + marker.len();
-    body[start..start + body[start..].find('"').unwrap()].to_string()
 }
 
 async fn page(c: &mut Client, path: &str) -> Resp {
@@ -625,7 +616,7 @@ async fn course_page_for_logged_in_users(backend: Backend) {
 
     // The page's forms post with its hidden token (handlers in routes::learning).
     let r = page(&mut bob, "/course/good-package").await;
-    let token = csrf_field(&r.body);
+    let token = form_token(&r.body);
     let r = bob
         .post("/course/good-package/progress")
         .form(&[("csrf_token", &token), ("status", "Completed")])
@@ -702,7 +693,7 @@ async fn raw_get(addr: &str, target: &str) -> (u16, String) {
 
 async fn package_files_never_leave_the_folder(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let (status, text) = raw_get(&s.addr, "/courses/good-package/static_resources/notes.txt").await;
     assert_eq!(status, 200, "{text}");
     for target in [
@@ -760,7 +751,7 @@ async fn package_files_never_leave_the_folder(backend: Backend) {
 
 async fn package_files_types_caching_and_sandbox(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let mut c = s.client();
 
     let html = c.get("/courses/good-package/index.html").send().await;
@@ -903,7 +894,7 @@ async fn package_files_types_caching_and_sandbox(backend: Backend) {
 
 async fn package_video_ranges(backend: Backend) {
     let content = Content::new();
-    let s = start(backend, &content).await;
+    let s = with_content(backend, &content).await;
     let mut c = s.client();
     let all = clip_bytes();
     let path = "/courses/good-package/static_resources/clip.mp4";

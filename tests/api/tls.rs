@@ -1,70 +1,27 @@
 //! Direct TLS, the redirect listener, connection timeouts, graceful shutdown, metrics,
 //! log files and systemd readiness — issue 3's server-side points, against the real binary.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     io::{Read as _, Write as _},
     net::TcpStream,
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, Client, SECRET, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// A self-signed certificate for 127.0.0.1/localhost, written to `dir`; returns (cert path,
-/// key path, PEM).
-fn make_cert(dir: &std::path::Path, name: &str, days: i64) -> (String, String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let now = time_now();
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = now + time::Duration::days(days);
-    let cert = params.self_signed(&key).expect("self-signed");
-    let cert_path = dir.join(format!("{name}.crt"));
-    let key_path = dir.join(format!("{name}.key"));
-    std::fs::write(&cert_path, cert.pem()).expect("write cert");
-    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
-    (
-        cert_path.display().to_string(),
-        key_path.display().to_string(),
-        cert.pem(),
-    )
-}
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Server, prod_tls_env, tool, write_cert};
 
 fn time_now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
-fn prod_tls_env<'a>(cert: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("GLEH_ENV", "production"),
-        ("SECRET_KEY", SECRET),
-        ("TLS_CERT", cert),
-        ("TLS_KEY", key),
-        ("PUBLIC_URL", "https://127.0.0.1"),
-    ]
-}
-
-fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 /// `openssl s_client` with extra args; true when the handshake succeeded.
-fn s_client(addr: &str, args: &[&str]) -> bool {
-    let out = Command::new("openssl")
+fn s_client(openssl: &Path, addr: &str, args: &[&str]) -> bool {
+    let out = Command::new(openssl)
         .args(["s_client", "-connect", addr, "-servername", "localhost"])
         .args(args)
         .stdin(std::process::Stdio::null())
@@ -78,7 +35,7 @@ fn s_client(addr: &str, args: &[&str]) -> bool {
 /// seed's flow over TLS.
 async fn https_serves_the_app(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let s = Server::start(backend, &prod_tls_env(&cert, &key)).await;
     assert!(s.base.starts_with("https://"), "{}", s.base);
     s.create_user("test_user", "test_password");
@@ -108,26 +65,25 @@ async fn https_serves_the_app(backend: Backend) {
 /// TLS 1.2 and 1.3 only, and only AEAD + forward-secret suites (Mozilla intermediate).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_versions_and_ciphers() {
-    if !openssl_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl is required under CI"
-        );
-        eprintln!("openssl not installed: skipping");
+    let Some(openssl) = tool("openssl", "the TLS version and cipher check") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, _) = make_cert(dir.path(), "server", 90);
+    let (cert, key, _) = write_cert(dir.path(), "server", 90);
     let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
     let addr = s.addr.clone();
-    assert!(s_client(&addr, &["-tls1_3"]), "TLS 1.3 offered");
-    assert!(s_client(&addr, &["-tls1_2"]), "TLS 1.2 offered");
+    assert!(s_client(&openssl, &addr, &["-tls1_3"]), "TLS 1.3 offered");
+    assert!(s_client(&openssl, &addr, &["-tls1_2"]), "TLS 1.2 offered");
     assert!(
-        !s_client(&addr, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        !s_client(
+            &openssl,
+            &addr,
+            &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]
+        ),
         "TLS 1.1 refused"
     );
     assert!(
-        !s_client(&addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+        !s_client(&openssl, &addr, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]),
         "TLS 1.0 refused"
     );
     for good in [
@@ -136,7 +92,7 @@ async fn tls_versions_and_ciphers() {
         "ECDHE-ECDSA-CHACHA20-POLY1305",
     ] {
         assert!(
-            s_client(&addr, &["-tls1_2", "-cipher", good]),
+            s_client(&openssl, &addr, &["-tls1_2", "-cipher", good]),
             "{good} offered"
         );
     }
@@ -147,7 +103,7 @@ async fn tls_versions_and_ciphers() {
         "AES128-SHA",
     ] {
         assert!(
-            !s_client(&addr, &["-tls1_2", "-cipher", bad]),
+            !s_client(&openssl, &addr, &["-tls1_2", "-cipher", bad]),
             "{bad} refused"
         );
     }
@@ -158,7 +114,7 @@ async fn tls_versions_and_ciphers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_reload() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem_a) = make_cert(dir.path(), "a", 90);
+    let (cert, key, pem_a) = write_cert(dir.path(), "a", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.push(("TLS_RELOAD_INTERVAL", "1"));
     let s = Server::start(Backend::Sqlite, &env).await;
@@ -172,7 +128,7 @@ async fn certificate_reload() {
 
     // Replace the files (another name on disk, then moved into place like certbot does).
     let tmp = tempfile::tempdir().unwrap();
-    let (c2, k2, pem_b) = make_cert(tmp.path(), "b", 90);
+    let (c2, k2, pem_b) = write_cert(tmp.path(), "b", 90);
     std::fs::copy(&c2, &cert).unwrap();
     std::fs::copy(&k2, &key).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -201,7 +157,7 @@ async fn certificate_reload() {
     );
 
     // SIGHUP: certificate C.
-    let (c3, k3, pem_c) = make_cert(tmp.path(), "c", 90);
+    let (c3, k3, pem_c) = write_cert(tmp.path(), "c", 90);
     std::fs::copy(&c3, &cert).unwrap();
     std::fs::copy(&k3, &key).unwrap();
     Command::new("kill")
@@ -237,7 +193,7 @@ async fn certificate_reload() {
 /// same host, path and query on https — and nobody is logged in.
 async fn redirect_listener(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, _) = make_cert(dir.path(), "server", 90);
+    let (cert, key, _) = write_cert(dir.path(), "server", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.retain(|(k, _)| *k != "PUBLIC_URL");
     env.push(("HTTP_REDIRECT_BIND", "127.0.0.1:0"));
@@ -345,14 +301,14 @@ async fn sigterm_drains_in_flight_requests() {
         answer.starts_with("HTTP/1.1 200"),
         "in-flight login answered: {answer}"
     );
-    let status = s.terminate_wait();
+    let status = s.terminate();
     assert!(status.success(), "exit status {status:?}");
 }
 
 /// /metrics on its own listener, never on the public one.
 async fn metrics_listener(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let mut env = prod_tls_env(&cert, &key);
     env.push(("METRICS_BIND", "127.0.0.1:0"));
     env.push(("AUTH_RATE_LIMIT", "2"));
@@ -465,7 +421,7 @@ async fn systemd_notify() {
     let mut buf = [0u8; 256];
     let n = sock.recv(&mut buf).expect("READY message");
     assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
-    let status = s.terminate_wait();
+    let status = s.terminate();
     assert!(status.success());
     let n = sock.recv(&mut buf).expect("STOPPING message");
     assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
@@ -476,7 +432,7 @@ async fn systemd_notify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, pem) = make_cert(dir.path(), "server", 90);
+    let (cert, key, pem) = write_cert(dir.path(), "server", 90);
     let s = Server::start(Backend::Sqlite, &prod_tls_env(&cert, &key)).await;
     let mut c = s.tls_client(&pem);
     let common = [

@@ -1,36 +1,19 @@
-//! CSRF protection (DESIGN.md "CSRF"; src/http/guard.rs, src/csrf.rs): the synchronizer
+//! CSRF protection (docs/design.md "CSRF"; src/http/guard.rs, src/csrf.rs): the synchronizer
 //! token on state-changing requests, the cross-origin check (Sec-Fetch-Site, then Origin)
 //! on every unsafe request, the exempt JSON-only auth routes, and how tokens are bound to a
 //! session or, for anonymous callers, to the client's IP address and User-Agent.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::collections::HashSet;
 
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PW: &str = "correct-horse-battery-1";
+use crate::both_backends;
+use crate::helpers::{Backend, Client, PW, Resp, Server, assert_error, new_user, start};
+
 const MISSING: &str = "The CSRF token is missing.";
 const INVALID: &str = "The CSRF token is invalid.";
 const BLOCKED: &str = "Cross-origin request blocked.";
-
-/// A development server with a generous auth rate limit (these tests are not about it).
-async fn start(backend: Backend) -> Server {
-    Server::start(backend, &[("AUTH_RATE_LIMIT", "1000")]).await
-}
-
-/// A client logged in as `name` (created through the CLI).
-async fn logged_in(server: &Server, name: &str) -> Client {
-    server.create_user(name, PW);
-    let mut c = server.client();
-    let r = c.login(name, PW).await;
-    assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.body);
-    assert!(c.session().is_some(), "login {name} set a session cookie");
-    c
-}
 
 /// POST /api/profile (JSON) with the jar's cookies and the given extra headers.
 async fn post_profile(c: &mut Client, headers: &[(&str, &str)], about_me: &str) -> Resp {
@@ -39,11 +22,6 @@ async fn post_profile(c: &mut Client, headers: &[(&str, &str)], about_me: &str) 
         req = req.header(k, v);
     }
     req.json(&json!({"about_me": about_me})).send().await
-}
-
-fn assert_error(r: &Resp, status: StatusCode, message: &str) {
-    assert_eq!(r.status, status, "body: {}", r.body);
-    assert_eq!(r.json(), json!({"error": message}));
 }
 
 fn assert_updated(r: &Resp) {
@@ -59,8 +37,8 @@ async fn about_me(c: &mut Client) -> Value {
 
 /// (1) No token on a state-changing request with a session: 400 "missing", logged.
 async fn missing_token_is_400_and_logged(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let r = post_profile(&mut c, &[], "no token").await;
     assert_error(&r, StatusCode::BAD_REQUEST, MISSING);
     let ev = s.wait_event("csrf_failure").await;
@@ -71,8 +49,8 @@ async fn missing_token_is_400_and_logged(backend: Backend) {
 
 /// (2) Garbage, truncated or altered tokens: 400 "invalid".
 async fn invalid_tokens_are_400(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let real = c.csrf().await;
     let truncated = real[..real.len() / 2].to_string();
     let truncated_by_one = real[..real.len() - 1].to_string();
@@ -110,8 +88,8 @@ async fn invalid_tokens_are_400(backend: Backend) {
 
 /// (3) A valid session-bound token works in either header and in the HTML form field.
 async fn valid_token_in_headers_and_form(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let t1 = c.csrf().await;
     let r = post_profile(&mut c, &[("X-CSRFToken", &t1)], "via X-CSRFToken").await;
     assert_updated(&r);
@@ -155,9 +133,9 @@ async fn valid_token_in_headers_and_form(backend: Backend) {
 
 /// (4) User B's session token with user A's cookie: 400 "invalid".
 async fn token_from_another_session_is_invalid(backend: Backend) {
-    let s = start(backend).await;
-    let mut a = logged_in(&s, "alice").await;
-    let mut b = logged_in(&s, "bob").await;
+    let s = start(backend, &[]).await;
+    let mut a = new_user(&s, "alice").await;
+    let mut b = new_user(&s, "bob").await;
     let tb = b.csrf().await;
     let r = post_profile(&mut a, &[("X-CSRFToken", &tb)], "b's token").await;
     assert_error(&r, StatusCode::BAD_REQUEST, INVALID);
@@ -175,8 +153,8 @@ async fn token_from_another_session_is_invalid(backend: Backend) {
 
 /// (5) Sec-Fetch-Site decides: cross-site and same-site are 403 even with a valid token.
 async fn sec_fetch_site(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let t = c.csrf().await;
     for site in ["cross-site", "same-site"] {
         let r = post_profile(
@@ -234,8 +212,8 @@ async fn sec_fetch_site(backend: Backend) {
 /// (6) Without Sec-Fetch-Site, Origin must be this host; `null` is refused. The check covers
 /// the token-exempt /api/login too.
 async fn origin_check(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let t = c.csrf().await;
     let lookalike = format!("{}.evil.example", s.base);
     for origin in ["https://evil.example", "null", lookalike.as_str()] {
@@ -285,7 +263,7 @@ async fn origin_check(backend: Backend) {
 
 /// (7) /api/register, /api/login and /api/logout need no token but take JSON only.
 async fn exempt_routes_json_only(backend: Backend) {
-    let s = start(backend).await;
+    let s = start(backend, &[]).await;
     let mut c = s.client();
     let r = c.register("carol", PW).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -375,7 +353,7 @@ fn well_formed(t: &str) -> bool {
 /// (8) Anonymous token fetches write nothing to the database; tokens are unique and
 /// URL-safe.
 async fn anonymous_tokens_create_no_rows(backend: Backend) {
-    let s = start(backend).await;
+    let s = start(backend, &[]).await;
     let before = counts(&s).await;
     let mut anon = s.client();
     for _ in 0..5 {
@@ -402,7 +380,7 @@ async fn anonymous_tokens_create_no_rows(backend: Backend) {
     assert_eq!(counts(&s).await, before);
 
     // Session-bound tokens are unique and well-formed too.
-    let mut c = logged_in(&s, "alice").await;
+    let mut c = new_user(&s, "alice").await;
     let mut seen = HashSet::new();
     for _ in 0..10 {
         let t = c.csrf().await;
@@ -413,8 +391,8 @@ async fn anonymous_tokens_create_no_rows(backend: Backend) {
 
 /// (9) An anonymous token works only from the User-Agent it was issued to.
 async fn anonymous_token_bound_to_user_agent(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let r = s
         .client()
         .get("/csrf-token")
@@ -454,8 +432,8 @@ async fn anonymous_token_bound_to_user_agent(backend: Backend) {
 
 /// (10) A session-bound token dies with its session.
 async fn session_token_dies_with_session(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "alice").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "alice").await;
     let old = c.csrf().await;
     let old_cookie = c.session();
     let r = c.post("/api/logout").send().await;
@@ -476,9 +454,9 @@ async fn session_token_dies_with_session(backend: Backend) {
 
 /// (11) Safe methods need no token, with or without a session.
 async fn safe_methods_need_no_token(backend: Backend) {
-    let s = start(backend).await;
+    let s = start(backend, &[]).await;
     let mut anon = s.client();
-    let mut c = logged_in(&s, "alice").await;
+    let mut c = new_user(&s, "alice").await;
     for client in [&mut anon, &mut c] {
         for path in ["/", "/api/content", "/health", "/csrf-token"] {
             let r = client.get(path).send().await;
@@ -503,8 +481,8 @@ async fn safe_methods_need_no_token(backend: Backend) {
 
 /// An HTML upload form (multipart/form-data) carries the token as its `csrf_token` field.
 async fn multipart_form_field(backend: Backend) {
-    let s = start(backend).await;
-    let mut c = logged_in(&s, "uploader").await;
+    let s = start(backend, &[]).await;
+    let mut c = new_user(&s, "uploader").await;
     let token = c.csrf().await;
     let mut png = Vec::new();
     image::DynamicImage::new_rgb8(8, 8)

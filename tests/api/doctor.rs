@@ -6,9 +6,6 @@
 //! Certificates are made at run time with rcgen. The database is SQLite in a temp dir, and
 //! PostgreSQL as well for the good setup and the pending-migrations case.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
@@ -16,11 +13,13 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use helpers::{Backend, TestDb};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
 };
 use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestDb};
 
 const HOST: &str = "platform.test";
 
@@ -109,7 +108,7 @@ impl Deployment {
         );
         write(&dir.join("key.pem"), &key, 0o400);
         std::fs::create_dir(dir.join("logs")).expect("mkdir logs");
-        let env = helpers::env_vec(&[
+        let env = crate::helpers::env_vec(&[
             ("GLEH_ENV", "production"),
             ("SECRET_KEY", &random_secret()),
             ("DATABASE_URL", &db.url),
@@ -151,7 +150,7 @@ impl Deployment {
                 .filter(|(_, v)| !v.is_empty())
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
-        helpers::run(&self.dir(), &env, args, None)
+        crate::helpers::run(&self.dir(), &env, args, None)
     }
 
     fn doctor(&self, changes: &[(&str, &str)]) -> Report {

@@ -1,11 +1,10 @@
 //! Self-service account deletion: `DELETE /api/account {password}`.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
-use helpers::{Backend, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{Backend, Server};
 
 async fn delete_own_account(backend: Backend) {
     let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "100")]).await;

@@ -1,39 +1,20 @@
-//! DESIGN.md "Sessions": opaque 256-bit ids stored only as hashes, no fixation, logout that
+//! docs/design.md "Sessions": opaque 256-bit ids stored only as hashes, no fixation, logout that
 //! really ends the session, idle (sliding) and absolute expiry, cheap last-seen refresh,
 //! password change and the user's own session list, and the CLI's revocations.
 //! Every test runs on SQLite and on PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
 
-const PW: &str = "correct-horse-battery-1";
+use crate::both_backends;
+use crate::helpers::{Backend, Client, PW, Resp, Server, logged_in, start};
+
 const PW2: &str = "another-horse-battery-2";
-
-/// A development server with the per-IP auth limit raised (these tests log in often and are
-/// not about rate limiting), plus `extra`.
-async fn start(backend: Backend, extra: &[(&str, &str)]) -> Server {
-    let mut env = vec![("AUTH_RATE_LIMIT", "1000")];
-    env.extend_from_slice(extra);
-    Server::start(backend, &env).await
-}
-
-/// A new client logged in as `user`.
-async fn logged_in(s: &Server, user: &str, pw: &str) -> Client {
-    let mut c = s.client();
-    let r = c.login(user, pw).await;
-    assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.body);
-    assert!(c.session().is_some(), "login {user} set no session cookie");
-    c
-}
 
 /// A client whose only cookie is `session=value`.
 fn with_cookie(s: &Server, value: &str) -> Client {

@@ -1,16 +1,14 @@
-//! Progress and notes (gleh-spec.md §1.3, issue 5 point 3): the JSON API and the course
+//! Progress and notes (docs/original.md "Progress and notes", issue 5 point 3): the JSON API and the course
 //! page's form posts, their validation, per-user isolation, login and CSRF requirements, and
 //! how they show in `/api/content` and `/api/profile`. Every test runs on SQLite and on
 //! PostgreSQL.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
-use helpers::{Backend, Client, Resp, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const PW: &str = "correct-horse-battery-1";
+use crate::both_backends;
+use crate::helpers::{Backend, Client, Resp, Server, assert_error, new_user_with_token, start};
+
 const COURSE: &str = "learn-101";
 const COURSE2: &str = "learn-202";
 const COURSE3: &str = "learn-303";
@@ -27,8 +25,8 @@ both_backends!(
     course_page_form_posts,
 );
 
-async fn start(backend: Backend) -> Server {
-    let s = Server::start(backend, &[("AUTH_RATE_LIMIT", "1000")]).await;
+async fn with_courses(backend: Backend) -> Server {
+    let s = start(backend, &[]).await;
     let pool = s.db.pool().await;
     for (uid, title, thumb) in [
         (COURSE, "Learning One", "learn-101/thumb.jpg"),
@@ -49,16 +47,6 @@ async fn start(backend: Backend) -> Server {
     }
     pool.close().await;
     s
-}
-
-/// A user `name` (created through the CLI), logged in, and a CSRF token for the session.
-async fn user(s: &Server, name: &str) -> (Client, String) {
-    s.create_user(name, PW);
-    let mut c = s.client();
-    let r = c.login(name, PW).await;
-    assert_eq!(r.status, StatusCode::OK, "login {name}: {}", r.body);
-    let t = c.csrf().await;
-    (c, t)
 }
 
 async fn post_json(c: &mut Client, token: &str, path: &str, body: &Value) -> Resp {
@@ -132,11 +120,6 @@ async fn progress_of(c: &mut Client, uid: &str) -> String {
         .to_string()
 }
 
-fn assert_error(r: &Resp, status: StatusCode, message: &str) {
-    assert_eq!(r.status, status, "{}", r.body);
-    assert_eq!(r.json(), json!({"error": message}));
-}
-
 fn assert_bad_request(r: &Resp, what: &str) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {}", r.body);
     assert!(
@@ -147,8 +130,8 @@ fn assert_bad_request(r: &Resp, what: &str) {
 }
 
 async fn progress_statuses(backend: Backend) {
-    let s = start(backend).await;
-    let (mut c, t) = user(&s, "alice").await;
+    let s = with_courses(backend).await;
+    let (mut c, t) = new_user_with_token(&s, "alice").await;
     assert_eq!(progress_of(&mut c, COURSE).await, "Not Started");
 
     for status in ["In Progress", "Completed", "Not Started", "In Progress"] {
@@ -212,8 +195,8 @@ async fn progress_statuses(backend: Backend) {
 }
 
 async fn notes_get_set_clear(backend: Backend) {
-    let s = start(backend).await;
-    let (mut c, t) = user(&s, "alice").await;
+    let s = with_courses(backend).await;
+    let (mut c, t) = new_user_with_token(&s, "alice").await;
 
     assert_eq!(get_note(&mut c, COURSE).await, "");
     let r = c.get(&note_path("no-such-course")).send().await;
@@ -286,9 +269,9 @@ async fn notes_get_set_clear(backend: Backend) {
 }
 
 async fn users_are_isolated(backend: Backend) {
-    let s = start(backend).await;
-    let (mut a, ta) = user(&s, "alice").await;
-    let (mut b, tb) = user(&s, "bob").await;
+    let s = with_courses(backend).await;
+    let (mut a, ta) = new_user_with_token(&s, "alice").await;
+    let (mut b, tb) = new_user_with_token(&s, "bob").await;
 
     assert_eq!(
         set_progress(&mut a, &ta, COURSE, "Completed").await.status,
@@ -353,7 +336,7 @@ async fn users_are_isolated(backend: Backend) {
 }
 
 async fn anonymous_is_401(backend: Backend) {
-    let s = start(backend).await;
+    let s = with_courses(backend).await;
     let mut anon = s.client();
     let r = anon.get(&note_path(COURSE)).send().await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "Authentication required.");
@@ -380,8 +363,8 @@ async fn anonymous_is_401(backend: Backend) {
 }
 
 async fn csrf_token_required(backend: Backend) {
-    let s = start(backend).await;
-    let (mut c, t) = user(&s, "alice").await;
+    let s = with_courses(backend).await;
+    let (mut c, t) = new_user_with_token(&s, "alice").await;
     for (path, body) in [
         (
             "/api/course/progress",
@@ -422,8 +405,8 @@ async fn csrf_token_required(backend: Backend) {
 }
 
 async fn content_and_profile_reflect_progress_and_notes(backend: Backend) {
-    let s = start(backend).await;
-    let (mut c, t) = user(&s, "alice").await;
+    let s = with_courses(backend).await;
+    let (mut c, t) = new_user_with_token(&s, "alice").await;
 
     let p = c.get("/api/profile").send().await.json();
     assert_eq!(p["courses_in_progress"], json!([]));
@@ -515,8 +498,8 @@ async fn content_and_profile_reflect_progress_and_notes(backend: Backend) {
 }
 
 async fn course_page_form_posts(backend: Backend) {
-    let s = start(backend).await;
-    let (mut c, t) = user(&s, "alice").await;
+    let s = with_courses(backend).await;
+    let (mut c, t) = new_user_with_token(&s, "alice").await;
 
     let r = c
         .post("/course/learn-101/progress")

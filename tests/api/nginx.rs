@@ -12,9 +12,6 @@
 //! Needs `nginx`, `curl` and `openssl` (`.ci/run` installs them). Without them the test is
 //! skipped, except under CI (`CI` set), where it fails.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -22,39 +19,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use helpers::{Backend, SECRET, Server};
 use serde_json::Value;
+
+use crate::helpers::{Backend, PW, SECRET, Server, free_port, tool};
 
 /// Where nginx connects to gleh from (listed in TRUSTED_PROXIES).
 const PROXY_IP: &str = "127.0.0.2";
 /// Where the client (curl) connects to nginx from.
 const CLIENT_IP: &str = "127.0.0.3";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
-const PW: &str = "correct-horse-battery-1";
-
-/// The path of `tool`, looked up in PATH and the sbin directories (nginx lives in
-/// /usr/sbin, which a non-root PATH may lack). `None`: skip, or fail under CI.
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var_os("CI").is_some() {
-            panic!("`{name}` is not installed and CI is set (.ci/run installs it)");
-        }
-        eprintln!("`{name}` is not installed: skipping the nginx deployment test");
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 fn ipv6_loopback(port: u16) -> bool {
     TcpListener::bind(("::1", port)).is_ok()
@@ -335,9 +308,12 @@ fn handshake(openssl: &Path, port: u16, opts: &[&str]) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_checks_pass_through_nginx_with_deploy_conf() {
-    let (Some(nginx), Some(curl_bin), Some(openssl)) =
-        (tool("nginx"), tool("curl"), tool("openssl"))
-    else {
+    let what = "the nginx deployment test";
+    let (Some(nginx), Some(curl_bin), Some(openssl)) = (
+        tool("nginx", what),
+        tool("curl", what),
+        tool("openssl", what),
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

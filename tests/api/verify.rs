@@ -5,13 +5,14 @@
 //! stand-in), TLS 1.0/1.1 accepted, a session that outlives --session-timeout. An
 //! unreachable URL is exit 2. Every run stays within the default auth rate limit.
 
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use helpers::{Backend, SECRET, Server};
 use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, PW, SECRET, Server, free_port, make_cert, prod_tls_env, tool, write_cert,
+};
 
 /// Every check id, in the order verify prints them.
 const IDS: &[&str] = &[
@@ -58,8 +59,6 @@ const IDS: &[&str] = &[
 /// Checks a self-signed certificate cannot pass (with --insecure they SKIP), and the
 /// session timeout, which runs only when asked for.
 const SKIPPED_BY_DEFAULT: &[&str] = &["tls.chain", "session.timeout"];
-
-const PW: &str = "correct-horse-battery-1";
 
 struct Run {
     code: i32,
@@ -126,7 +125,7 @@ async fn verify(args: &[&str]) -> Run {
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().expect("tempdir");
         let env = [("GLEH_ENV".to_string(), "production".to_string())];
-        let out = helpers::command(dir.path(), &env)
+        let out = crate::helpers::command(dir.path(), &env)
             .arg("verify")
             .args(&args)
             .output()
@@ -141,39 +140,11 @@ async fn verify(args: &[&str]) -> Run {
     .expect("verify thread")
 }
 
-/// A self-signed certificate for 127.0.0.1/localhost valid for `days`: (cert PEM, key PEM).
-fn make_cert(days: i64) -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "verify-test");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), key.serialize_pem())
-}
-
 /// A production-mode direct-TLS `gleh` with a redirect listener, plus `extra` env.
 async fn tls_gleh(backend: Backend, dir: &std::path::Path, extra: &[(&str, &str)]) -> Server {
-    let (cert, key) = make_cert(90);
-    let (cert_path, key_path) = (dir.join("server.crt"), dir.join("server.key"));
-    std::fs::write(&cert_path, cert).unwrap();
-    std::fs::write(&key_path, key).unwrap();
-    let (cert_path, key_path) = (
-        cert_path.display().to_string(),
-        key_path.display().to_string(),
-    );
-    let mut env = vec![
-        ("GLEH_ENV", "production"),
-        ("SECRET_KEY", SECRET),
-        ("TLS_CERT", cert_path.as_str()),
-        ("TLS_KEY", key_path.as_str()),
-        ("HTTP_REDIRECT_BIND", "127.0.0.1:0"),
-        ("PUBLIC_URL", "https://127.0.0.1"),
-    ];
+    let (cert_path, key_path, _) = write_cert(dir, "verify-test", 90);
+    let mut env = prod_tls_env(&cert_path, &key_path);
+    env.push(("HTTP_REDIRECT_BIND", "127.0.0.1:0"));
     env.extend_from_slice(extra);
     Server::start(backend, &env).await
 }
@@ -338,7 +309,7 @@ async fn insecure_cookie_fails(backend: Backend) {
 async fn http_listener_that_logs_in_fails(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let s = tls_gleh(backend, dir.path(), &[]).await;
-    let mut env = helpers::production_env();
+    let mut env = crate::helpers::production_env();
     env.push(("DATABASE_URL", s.db.url.as_str()));
     let plain = Server::start(backend, &env).await;
     let run = verify(&["--insecure", "--http-url", &plain.base, &s.base]).await;
@@ -426,28 +397,15 @@ async fn unreachable_is_exit_2() {
 /// both legacy checks FAIL with what the server answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_tls_accepted_fails() {
-    let has_openssl = std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_openssl {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl is required under CI"
-        );
-        eprintln!("openssl not installed: skipping");
+    let Some(openssl) = tool("openssl", "the legacy TLS check") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = make_cert(90);
+    let (cert, key) = make_cert("verify-test", 90);
     std::fs::write(dir.path().join("c.pem"), cert).unwrap();
     std::fs::write(dir.path().join("k.pem"), key).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new("openssl")
+    let port = free_port();
+    let mut server = std::process::Command::new(openssl)
         .current_dir(dir.path())
         .args([
             "s_server", "-quiet", "-www", "-cert", "c.pem", "-key", "k.pem",
@@ -505,34 +463,17 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// The nginx deployment (deploy/nginx/gleh.conf on loopback ports, self-signed) in front of
 /// a production `gleh`: every check passes, the 413 comes from nginx, and its Server
 /// header names no version. Needs nginx; skipped without it, except under CI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_deployment_passes() {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let Some(nginx) = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(std::path::PathBuf::from))
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "nginx is required under CI"
-        );
-        eprintln!("nginx not installed: skipping");
+    let Some(nginx) = tool("nginx", "the nginx deployment check") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (cert, key) = make_cert(90);
+    let (cert, key) = make_cert("verify-test", 90);
     std::fs::write(d.join("cert.pem"), cert).unwrap();
     std::fs::write(d.join("key.pem"), key).unwrap();
     let (https, http) = (free_port(), free_port());
@@ -977,7 +918,7 @@ mod standin {
             })
             .layer(middleware::from_fn_with_state(app.clone(), headers))
             .with_state(app);
-        let (cert, key) = super::make_cert(flaws.cert_days.unwrap_or(90));
+        let (cert, key) = super::make_cert("verify-test", flaws.cert_days.unwrap_or(90));
         let tls = RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
             .await
             .expect("TLS config");

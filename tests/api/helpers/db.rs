@@ -1,0 +1,135 @@
+//! Test databases: a temp SQLite file, or a new PostgreSQL database dropped afterwards.
+//!
+//! PostgreSQL: `DATABASE_URL_PG` (an admin URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres`)
+//! or, when unset, that default. Where no server answers, PostgreSQL variants are skipped —
+//! except under CI (`CI` set), where they fail.
+
+use std::{path::PathBuf, time::Duration};
+
+use sqlx::{AnyPool, Row as _};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("DATABASE_URL_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// Is PostgreSQL reachable? `None` means skip this variant.
+pub async fn postgres_available() -> bool {
+    sqlx::any::install_default_drivers();
+    let ok = tokio::time::timeout(Duration::from_secs(3), AnyPool::connect(&pg_admin_url()))
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false);
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!(
+            "PostgreSQL is not reachable at {} and CI is set",
+            pg_admin_url()
+        );
+    }
+    if !ok {
+        eprintln!("PostgreSQL not reachable: skipping the PostgreSQL variant");
+    }
+    ok
+}
+
+/// One test database; dropped with the value.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("tempdir");
+        match backend {
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}", dir.path().join("gleh.db").display()),
+                pg_name: None,
+                _dir: dir,
+            },
+            Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let mut raw = [0u8; 8];
+                rand::fill(&mut raw[..]);
+                let name = format!("gleh_t_{}", hex::encode(raw));
+                let admin = AnyPool::connect(&pg_admin_url())
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let base = pg_admin_url();
+                let cut = base.rfind('/').expect("database URL has a path");
+                TestDb {
+                    url: format!("{}/{name}", &base[..cut]),
+                    pg_name: Some(name),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    /// A stand-in holding no database, for moving a `TestDb` out of a value that owns it.
+    pub(super) fn placeholder() -> TestDb {
+        TestDb {
+            url: String::new(),
+            pg_name: None,
+            _dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
+    pub async fn pool(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let pool = self.pool().await;
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+            .get(0);
+        pool.close().await;
+        n
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let admin = pg_admin_url();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let pool = AnyPool::connect(&admin).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await
+                    .ok()
+                })
+            })
+            .join();
+        }
+    }
+}
