@@ -3,7 +3,7 @@
 //! journey end to end: register, log in, search and filter the catalog, open a course, set
 //! progress, save a note, edit the profile, upload an avatar (and see a refused one
 //! explained), change the password, check that `document.cookie` cannot see the session
-//! cookie (seed §11 Test 3), log out, and find the profile page closed.
+//! cookie (docs/checklist.md §11 Test 3), log out, and find the profile page closed.
 //!
 //! Along the way every page is checked for what the CSP and keyboard users rely on (no
 //! inline script or style, a label for every control, the skip link first) and, at phone
@@ -651,7 +651,7 @@ async fn journey(c: &Client, base: &str, good_png: &Path, bad_png: &Path) {
     step_shot(c, "profile").await;
     check_phone_width(c, "profile").await;
 
-    // --- Seed §11 Test 3: the session cookie exists but script cannot read it.
+    // --- docs/checklist.md §11 Test 3: the session cookie exists but script cannot read it.
     let cookies = c.get_all_cookies().await.expect("cookies");
     let session = cookies
         .iter()

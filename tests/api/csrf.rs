@@ -319,7 +319,7 @@ async fn exempt_routes_json_only(backend: Backend) {
     let r = c.get("/api/check_session").send().await;
     assert_eq!(r.status, StatusCode::OK, "still logged in");
 
-    // A tokenless logout (no body, as the seed's curl sends it) works.
+    // A tokenless logout (no body, as docs/checklist.md §14's curl sends it) works.
     let copy = c.cookies.clone();
     let r = c.post("/api/logout").send().await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

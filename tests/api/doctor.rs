@@ -1,4 +1,4 @@
-//! `gleh doctor` (issue 3 point 9): the seed checklist's §1–§6 checks as PASS / WARN / FAIL
+//! `gleh doctor` (issue 3 point 9): the docs/checklist.md §1–§6 checks as PASS / WARN / FAIL
 //! lines, exit 1 on any FAIL, and `--json`. A fully good production setup (private CA chain,
 //! key chmod 400, migrated database, writable LOG_DIR) exits 0; then every FAIL condition is
 //! provoked on its own, in text and in JSON.

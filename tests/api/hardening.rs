@@ -138,7 +138,7 @@ fn a1_production_guard_reports_all_missing_settings() {
     }
 }
 
-/// 2. A short SECRET_KEY and the seed's example key are refused in production.
+/// 2. A short SECRET_KEY and the example key of docs/checklist.md §3 are refused in production.
 #[test]
 fn a2_production_guard_rejects_weak_secret_keys() {
     let dir = tempfile::tempdir().unwrap();
@@ -183,7 +183,7 @@ fn a2_production_guard_rejects_weak_secret_keys() {
     );
 }
 
-/// 3. `gleh config`: the seed's §7 four lines first, secrets redacted; development values.
+/// 3. `gleh config`: the four lines of docs/checklist.md §7 first, secrets redacted; development values.
 #[test]
 fn a3_config_prints_seed_lines_and_redacts_secrets() {
     let dir = tempfile::tempdir().unwrap();

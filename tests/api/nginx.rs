@@ -1,7 +1,7 @@
 //! The nginx deployment shape, for real: nginx runs `deploy/nginx/gleh.conf` on loopback
 //! ports with a self-signed certificate in front of a production-mode `gleh`, and the
 //! deployment checklist's §11 Test 1 (the session cookie is Secure) and Test 2 (plain HTTP
-//! is a 301 to https, no login) pass through it, with curl as the seed writes them. The
+//! is a 301 to https, no login) pass through it, with curl as docs/checklist.md writes them. The
 //! log shows the real client's address, not nginx's.
 //!
 //! The file under test is changed only mechanically: loopback listen ports instead of
@@ -211,7 +211,7 @@ struct Curl {
     /// Response headers, names lower-cased, in order.
     headers: Vec<(String, String)>,
     body: String,
-    /// curl's `-v` trace (stderr), where the seed greps for Set-Cookie.
+    /// curl's `-v` trace (stderr), where docs/checklist.md §11 Test 1 greps for Set-Cookie.
     verbose: String,
 }
 
@@ -530,7 +530,7 @@ async fn seed_checks_pass_through_nginx_with_deploy_conf() {
         "the oversized body reached gleh: {statuses:?}"
     );
 
-    // TLS: 1.2 with an intermediate AEAD suite and 1.3 work; the CBC suites the seed's
+    // TLS: 1.2 with an intermediate AEAD suite and 1.3 work; the CBC suites docs/checklist.md's
     // HIGH:!aNULL:!MD5 would allow, and TLS 1.1, do not.
     let (ok, out) = handshake(
         &openssl,

@@ -1,4 +1,4 @@
-//! The seed checklist's application checks (§7, §10–§14), one test per step, exactly as the
+//! The application checks of docs/checklist.md (§7, §10–§14), one test per step, exactly as the
 //! seed's curl commands send them: no CSRF token on register, login and logout. Each runs
 //! in development mode and again in production mode with `SESSION_COOKIE_SECURE=false`
 //! (plain HTTP; the Secure flag is issue 3's TLS tests).
@@ -97,7 +97,7 @@ async fn s12_timeout(backend: Backend) {
     .await;
 }
 
-/// §13: a token fetched without the cookie jar (as the seed does) updates the profile;
+/// §13: a token fetched without the cookie jar (as docs/checklist.md §13 does) updates the profile;
 /// `invalid-token` is a 400 with a CSRF message.
 async fn s13_csrf(backend: Backend) {
     dev_and_prod(backend, &[], async |s: &Server| {
@@ -150,7 +150,7 @@ async fn s14_auth_flow(backend: Backend) {
     .await;
 }
 
-/// §7: `gleh config` in production prints the four lines the seed expects.
+/// §7: `gleh config` in production prints the four lines docs/checklist.md §7 expects.
 #[test]
 fn s07_config_lines() {
     let dir = tempfile::tempdir().unwrap();

@@ -271,7 +271,7 @@ fn env_example_is_refused_until_the_secret_is_set() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("SECRET_KEY"), "{stderr}");
 
-    // With a real secret every other line is acceptable, and the seed's §7 values show.
+    // With a real secret every other line is acceptable, and the docs/checklist.md §7 values show.
     let mut fixed: Vec<(String, String)> = env
         .iter()
         .filter(|(k, _)| k != "SECRET_KEY")

@@ -189,7 +189,7 @@ async fn certificate_reload() {
     assert_eq!(r.status, StatusCode::OK, "still serving certificate C");
 }
 
-/// HTTP_REDIRECT_BIND: every request, the seed's login POST included, gets a 301 to the
+/// HTTP_REDIRECT_BIND: every request, docs/checklist.md §11 Test 2's login POST included, gets a 301 to the
 /// same host, path and query on https — and nobody is logged in.
 async fn redirect_listener(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();

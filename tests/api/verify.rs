@@ -305,7 +305,7 @@ async fn insecure_cookie_fails(backend: Backend) {
 }
 
 /// Port 80 serving the app (a plain-HTTP `gleh` on the same database) instead of a
-/// redirect: the seed's login POST over HTTP logs in, and https.redirect FAILs saying so.
+/// redirect: docs/checklist.md §11 Test 2's login POST over HTTP logs in, and https.redirect FAILs saying so.
 async fn http_listener_that_logs_in_fails(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let s = tls_gleh(backend, dir.path(), &[]).await;

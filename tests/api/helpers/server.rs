@@ -99,7 +99,7 @@ pub fn env_vec(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Environment for a production-mode server on plain HTTP (the seed's checks without TLS).
+/// Environment for a production-mode server on plain HTTP (docs/checklist.md's checks without TLS).
 pub fn production_env() -> Vec<(&'static str, &'static str)> {
     vec![
         ("GLEH_ENV", "production"),
