@@ -16,8 +16,11 @@ use file_rotate::{
 };
 use tracing::Metadata;
 use tracing_subscriber::{
-    EnvFilter, Layer, Registry, filter::filter_fn, fmt, layer::SubscriberExt as _,
-    registry::LookupSpan, util::SubscriberInitExt as _,
+    EnvFilter, Layer, Registry,
+    fmt::{self, writer::MakeWriterExt as _},
+    layer::SubscriberExt as _,
+    registry::LookupSpan,
+    util::SubscriberInitExt as _,
 };
 
 use crate::config::LogFormat;
@@ -25,6 +28,7 @@ use crate::config::LogFormat;
 #[cfg(test)]
 pub(crate) mod capture;
 mod json_line;
+mod span_fields;
 
 pub const ACCESS_TARGET: &str = "gleh::access";
 const KEEP_FILES: usize = 30;
@@ -56,49 +60,52 @@ fn rotating(dir: &Path, name: &str) -> anyhow::Result<Mutex<FileRotate<AppendTim
 
 type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
 
-/// JSON lines; span fields are kept as JSON (`JsonFields`) for `JsonLine` to merge.
-fn json_layer<S, W>(writer: W) -> fmt::Layer<S, fmt::format::JsonFields, json_line::JsonLine, W>
+/// JSON lines; span fields are kept as JSON (`SpanJson`) for `JsonLine` to merge.
+fn json_layer<S, W>(writer: W) -> fmt::Layer<S, span_fields::SpanJson, json_line::JsonLine, W>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> fmt::MakeWriter<'w> + 'static,
 {
     fmt::layer()
-        .fmt_fields(fmt::format::JsonFields::new())
+        .fmt_fields(span_fields::SpanJson)
         .event_format(json_line::JsonLine)
         .with_writer(writer)
 }
 
+/// One subscriber: the `LOG_LEVEL` filter over one JSON layer (or, for `LOG_FORMAT=pretty`
+/// with `LOG_DIR`, a pretty stderr layer and a JSON file layer). Where a line goes (stderr,
+/// `app.log`, `access.log`) is decided by the writer from the event's target, not by
+/// per-layer filters, which would add work to every span of every request.
 pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_env("LOG_LEVEL")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let to_files = log_dir.is_some();
-    let stderr_filter = filter_fn(move |meta| !(to_files && is_access(meta)));
-    let stderr: Boxed = match format {
-        LogFormat::Json => json_layer(std::io::stderr)
-            .with_filter(stderr_filter)
-            .boxed(),
-        LogFormat::Pretty => fmt::layer()
-            .compact()
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
-            .with_filter(stderr_filter)
-            .boxed(),
+    let files = match log_dir {
+        Some(dir) => Some((rotating(dir, "app.log")?, rotating(dir, "access.log")?)),
+        None => None,
     };
-    let mut layers = vec![stderr];
-    if let Some(dir) = log_dir {
-        layers.push(
-            json_layer(rotating(dir, "app.log")?)
-                .with_filter(filter_fn(|m| !is_access(m)))
-                .boxed(),
-        );
-        layers.push(
-            json_layer(rotating(dir, "access.log")?)
-                .with_filter(filter_fn(is_access))
-                .boxed(),
-        );
-    }
+    let to_files = files.is_some();
+    // With LOG_DIR, access lines go to access.log only.
+    let stderr = std::io::stderr.with_filter(move |m: &Metadata<'_>| !(to_files && is_access(m)));
+    let files = files.map(|(app, access)| {
+        app.with_filter(|m: &Metadata<'_>| !is_access(m))
+            .and(access.with_filter(is_access))
+    });
+    let layer: Boxed = match (format, files) {
+        (LogFormat::Json, None) => json_layer(stderr).boxed(),
+        (LogFormat::Json, Some(files)) => json_layer(stderr.and(files)).boxed(),
+        (LogFormat::Pretty, files) => {
+            let pretty = fmt::layer()
+                .compact()
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_writer(stderr);
+            match files {
+                None => pretty.boxed(),
+                Some(files) => pretty.and_then(json_layer(files)).boxed(),
+            }
+        }
+    };
     let _ = tracing_subscriber::registry()
-        .with(layers)
+        .with(layer)
         .with(filter)
         .try_init();
     Ok(())

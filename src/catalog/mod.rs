@@ -1,7 +1,7 @@
-//! The course catalog: the `Course` record and the URLs pages build from it (`urls`), the
-//! sample courses seeded in development (`seed`: the JSON samples plus any packages under
-//! `$CONTENT_DIR/courses`), and `gleh courses import` (`import`). The queries are
-//! `db::catalog`.
+//! The course catalog: what pages show of a `Course` (the stored record, defined with its
+//! queries in `db::catalog`) and the URLs they build from it (`urls`), the sample courses
+//! seeded in development (`seed`: the JSON samples plus any packages under
+//! `$CONTENT_DIR/courses`), and `gleh courses import` (`import`).
 
 pub mod import;
 mod seed;
@@ -12,33 +12,7 @@ use seed::sample_courses;
 pub use seed::seed_if_empty;
 pub use urls::{encode_path, is_http_url, is_safe_relative};
 
-use serde::Deserialize;
-
-/// A course as stored (every field is text; '' when unknown).
-#[derive(Clone, Debug, Default, Deserialize, sqlx::FromRow)]
-pub struct Course {
-    pub uid: String,
-    pub title: String,
-    pub description: String,
-    pub categories: String,
-    #[serde(default)]
-    pub thumbnail: String,
-    pub instructor: String,
-    pub course_number: String,
-    pub term: String,
-    pub year: String,
-    pub level: String,
-    pub department: String,
-    /// The package's launch page relative to `$CONTENT_DIR/courses` (`<Folder>/index.html`);
-    /// empty when the course has no package.
-    #[serde(default)]
-    pub path: String,
-    #[serde(default)]
-    pub license_url: String,
-    /// OCW's `learning_resource_types`, as JSON text ('' when unknown).
-    #[serde(default)]
-    pub learning_resources: String,
-}
+pub use crate::db::catalog::Course;
 
 impl Course {
     pub fn category_list(&self) -> Vec<String> {

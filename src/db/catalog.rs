@@ -1,8 +1,36 @@
 //! The `courses` table (the catalog), and the catalog joined with one user's progress and
 //! notes for the home page and `/api/content`.
 
+use serde::Deserialize;
+
 use super::Db;
-use crate::catalog::Course;
+
+/// A course as stored (every field is text; '' when unknown). Also the shape of the bundled
+/// sample courses (`assets/sample-courses.json`); `crate::catalog` adds the URL helpers.
+#[derive(Clone, Debug, Default, Deserialize, sqlx::FromRow)]
+pub struct Course {
+    pub uid: String,
+    pub title: String,
+    pub description: String,
+    pub categories: String,
+    #[serde(default)]
+    pub thumbnail: String,
+    pub instructor: String,
+    pub course_number: String,
+    pub term: String,
+    pub year: String,
+    pub level: String,
+    pub department: String,
+    /// The package's launch page relative to `$CONTENT_DIR/courses` (`<Folder>/index.html`);
+    /// empty when the course has no package.
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub license_url: String,
+    /// OCW's `learning_resource_types`, as JSON text ('' when unknown).
+    #[serde(default)]
+    pub learning_resources: String,
+}
 
 /// A course with the signed-in user's progress and note, for `/api/content` and `/`.
 #[derive(sqlx::FromRow)]

@@ -35,13 +35,9 @@ pub(super) fn report_internal(text: String) {
     }
 }
 
-/// The route template the request matched (`/api/sessions/{id}`), or `unmatched`.
-fn matched_route(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string())
+/// The route template the request matched (`/api/sessions/{id}`), if any.
+fn matched_route(parts: &Parts) -> Option<MatchedPath> {
+    parts.extensions.get::<MatchedPath>().cloned()
 }
 
 /// See the module comment; `http::stack` places it outermost.
@@ -49,13 +45,14 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
     let ctx = Ctx::new(&parts, &state.config.trusted_proxies);
-    let route = matched_route(&parts);
+    let matched = matched_route(&parts);
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     // ERROR level, so the span (and the request id on every event) stays whatever
     // LOG_LEVEL lets through.
     let span = tracing::error_span!(
         "request",
-        request_id = %ctx.request_id,
-        route = %route,
+        request_id = ctx.request_id.as_str(),
+        route,
         ip = %ctx.ip,
     );
     // The access line's fields, only when that line will be written.
@@ -85,7 +82,7 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let status = res.status().as_u16();
     if crate::metrics::enabled() {
-        crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
+        crate::metrics::request(route, status, started.elapsed().as_secs_f64());
     }
     if let Some((method, path)) = access {
         access_line(&ctx, &method, &path, status, started);

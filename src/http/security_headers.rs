@@ -9,38 +9,42 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
+// Built once, at compile time: `from_static` checks every byte, and this runs on every
+// answer (cloning a static value copies no bytes).
+static CSP_VALUE: HeaderValue = HeaderValue::from_static(CSP);
+static HSTS_VALUE: HeaderValue = HeaderValue::from_static(HSTS);
+static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+static DENY: HeaderValue = HeaderValue::from_static("DENY");
+static REFERRER: HeaderValue = HeaderValue::from_static("strict-origin-when-cross-origin");
+static SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
+static PERMISSIONS: HeaderValue =
+    HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()");
+static NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+static COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+static CORP: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
+static PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
 /// Sets the security headers on a response's `headers`; `https` adds HSTS.
 pub fn apply(h: &mut HeaderMap, https: bool) {
-    let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
-        h.insert(name, HeaderValue::from_static(value));
-    };
     // A route may set a stricter policy of its own (course packages use `sandbox`).
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        set(h, header::CONTENT_SECURITY_POLICY, CSP);
+        h.insert(header::CONTENT_SECURITY_POLICY, CSP_VALUE.clone());
     }
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::REFERRER_POLICY,
-        "strict-origin-when-cross-origin",
-    );
-    // Course package files set their own (see routes::courses); everything else is same-origin.
-    for name in ["cross-origin-opener-policy", "cross-origin-resource-policy"] {
-        h.entry(HeaderName::from_static(name))
-            .or_insert(HeaderValue::from_static("same-origin"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
+    h.insert(header::X_FRAME_OPTIONS, DENY.clone());
+    h.insert(header::REFERRER_POLICY, REFERRER.clone());
+    // Course package files set their own (see routes/courses/files.rs); everything else is
+    // same-origin.
+    for name in [&COOP, &CORP] {
+        h.entry(name.clone()).or_insert(SAME_ORIGIN.clone());
     }
-    set(
-        h,
-        HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=(), payment=()",
-    );
+    h.insert(PERMISSIONS_POLICY.clone(), PERMISSIONS.clone());
     if https {
-        set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS_VALUE.clone());
     }
     // Dynamic answers, and any answer that sets or clears a cookie, are never cached.
     if !h.contains_key(header::CACHE_CONTROL) || h.contains_key(header::SET_COOKIE) {
-        set(h, header::CACHE_CONTROL, "no-store");
+        h.insert(header::CACHE_CONTROL, NO_STORE.clone());
     }
 }
 

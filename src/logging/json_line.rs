@@ -83,7 +83,7 @@ where
         event.record(&mut fields);
         for span in ctx.event_scope().into_iter().flatten() {
             let ext = span.extensions();
-            // With `JsonFields` (see `logging::json_layer`) the span's fields are a JSON object.
+            // With `SpanJson` (see `logging::json_layer`) the span's fields are a JSON object.
             let Some(formatted) = ext.get::<FormattedFields<N>>() else {
                 continue;
             };
