@@ -17,6 +17,7 @@ use file_rotate::{
 use tracing::Metadata;
 use tracing_subscriber::{
     EnvFilter, Layer, Registry,
+    filter::Targets,
     fmt::{self, writer::MakeWriterExt as _},
     layer::SubscriberExt as _,
     registry::LookupSpan,
@@ -72,13 +73,39 @@ where
         .with_writer(writer)
 }
 
+/// The `LOG_LEVEL` filter. A plain list of `target=level` directives (all the docs show)
+/// becomes `Targets`; anything richer (span or field directives) an `EnvFilter`, which
+/// tracks every span and takes a shared lock on every enter and exit of each request's
+/// span: measurable on the hot paths of a two-core machine (docs/performance.md).
+enum Filter {
+    Targets(Box<Targets>),
+    Env(Box<EnvFilter>),
+}
+
+fn filter(spec: Option<&str>) -> Filter {
+    const DEFAULT: &str = "info,sqlx=warn,tower_http=warn";
+    let default = || {
+        Targets::new()
+            .with_default(tracing::Level::INFO)
+            .with_target("sqlx", tracing::Level::WARN)
+            .with_target("tower_http", tracing::Level::WARN)
+    };
+    let spec = spec.unwrap_or(DEFAULT);
+    if let Ok(targets) = spec.parse::<Targets>() {
+        return Filter::Targets(Box::new(targets));
+    }
+    match EnvFilter::try_new(spec) {
+        Ok(env) => Filter::Env(Box::new(env)),
+        Err(_) => Filter::Targets(Box::new(default())),
+    }
+}
+
 /// One subscriber: the `LOG_LEVEL` filter over one JSON layer (or, for `LOG_FORMAT=pretty`
 /// with `LOG_DIR`, a pretty stderr layer and a JSON file layer). Where a line goes (stderr,
 /// `app.log`, `access.log`) is decided by the writer from the event's target, not by
 /// per-layer filters, which would add work to every span of every request.
 pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_from_env("LOG_LEVEL")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let filter = filter(std::env::var("LOG_LEVEL").ok().as_deref());
     let files = match log_dir {
         Some(dir) => Some((rotating(dir, "app.log")?, rotating(dir, "access.log")?)),
         None => None,
@@ -104,9 +131,10 @@ pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
             }
         }
     };
-    let _ = tracing_subscriber::registry()
-        .with(layer)
-        .with(filter)
-        .try_init();
+    let layered = tracing_subscriber::registry().with(layer);
+    let _ = match filter {
+        Filter::Targets(t) => layered.with(*t).try_init(),
+        Filter::Env(e) => layered.with(*e).try_init(),
+    };
     Ok(())
 }
