@@ -6,7 +6,10 @@ use axum::http::HeaderValue;
 
 use super::session::{self, Session};
 use crate::{
-    db::users::{self, Created, User},
+    db::{
+        sessions::NewSession,
+        users::{self, Created, User},
+    },
     domain::{MAX_PASSWORD_BYTES, MAX_USERNAME, NewPassword, Username, username_key},
     http::{ApiError, ApiResult, Ctx},
     state::AppState,
@@ -107,10 +110,11 @@ pub async fn login(
         super::rate_limit::clear_failures(&state.db, &key).await?;
     }
     crate::metrics::login(true);
-    if let Some(old) = previous {
-        session::destroy(&state.db, &old.id_hash).await?;
-    }
-    let cookie = new_session(state, ctx, user.id).await?;
+    // A new id at login, and the browser's previous session (if any) ends with it.
+    let old = previous.map(|s| s.id_hash.as_slice());
+    let ip = ctx.ip.to_string();
+    let value = session::open(&state.db, old, user.id, &ip, &ctx.user_agent, now).await?;
+    let cookie = session::set_cookie(&state.config, &value);
     tracing::info!(
         event = "login_success",
 
@@ -123,13 +127,6 @@ pub async fn login(
         username: user.username,
         cookie,
     })
-}
-
-/// A new session for the user, from this request's IP and user agent; its `Set-Cookie`.
-async fn new_session(state: &AppState, ctx: &Ctx, user_id: i64) -> ApiResult<HeaderValue> {
-    let ip = ctx.ip.to_string();
-    let (value, _) = session::create(&state.db, user_id, &ip, &ctx.user_agent, now()).await?;
-    Ok(session::set_cookie(&state.config, &value))
 }
 
 /// Validates and creates an account (never logs in). Returns its id.
@@ -238,8 +235,18 @@ pub async fn change_password(
     let new = NewPassword::parse(new, &user.username, state.config.min_password_length)
         .map_err(ApiError::bad_request)?;
     let hash = state.hasher.hash(new.into_inner()).await?;
-    let ended = users::set_password_hash(&state.db, user.id, &hash).await?;
-    let cookie = new_session(state, ctx, user.id).await?;
+    // The new hash, the end of every session and this caller's new one: one transaction.
+    let (value, id_hash) = session::new_id();
+    let ip = ctx.ip.to_string();
+    let new = NewSession {
+        id_hash: &id_hash,
+        user_id: user.id,
+        ip: &ip,
+        user_agent: &ctx.user_agent,
+        now: now(),
+    };
+    let ended = users::set_password_hash(&state.db, user.id, &hash, Some(&new)).await?;
+    let cookie = session::set_cookie(&state.config, &value);
     tracing::info!(
         event = "password_changed",
         user_id = user.id,

@@ -61,13 +61,13 @@ async fn hit_ip(db: &Db, ip: IpAddr, limit: u32, now: i64) -> sqlx::Result<Optio
 /// Counts a failed login for the account named `username_key`; from the fifth failure
 /// within the window on, its logins wait (doubling up to the maximum).
 pub async fn record_failure(db: &Db, username_key: &str, now: i64) -> sqlx::Result<()> {
-    let failures = limits::record_failure(db, username_key, now, now - ACCOUNT_WINDOW).await?;
-    if failures >= ACCOUNT_FREE_FAILURES {
-        let doublings = (failures - ACCOUNT_FREE_FAILURES).min(16) as u32;
-        let delay = (ACCOUNT_BASE_DELAY << doublings).min(ACCOUNT_MAX_DELAY);
-        limits::lock_until(db, username_key, now + delay).await?;
-    }
-    Ok(())
+    limits::record_failure(db, username_key, now, now - ACCOUNT_WINDOW, |failures| {
+        (failures >= ACCOUNT_FREE_FAILURES).then(|| {
+            let doublings = (failures - ACCOUNT_FREE_FAILURES).min(16) as u32;
+            now + (ACCOUNT_BASE_DELAY << doublings).min(ACCOUNT_MAX_DELAY)
+        })
+    })
+    .await
 }
 
 pub async fn clear_failures(db: &Db, username_key: &str) -> sqlx::Result<()> {

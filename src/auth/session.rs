@@ -9,7 +9,10 @@
 
 use crate::{
     config::Config,
-    db::{Db, sessions},
+    db::{
+        Db,
+        sessions::{self, NewSession},
+    },
 };
 use axum::{
     http::{HeaderValue, header},
@@ -58,19 +61,33 @@ pub fn refresh_interval(config: &Config) -> i64 {
     (config.idle_lifetime.as_secs() as i64 / 10).clamp(1, 60)
 }
 
-/// Creates a session for `user_id`; returns the cookie value (the only copy of the id).
-pub async fn create(
+/// A new session id: the cookie value (the only copy of the id) and the hash to store.
+pub fn new_id() -> (String, Vec<u8>) {
+    let mut id = [0u8; 32];
+    rand::fill(&mut id[..]);
+    (B64.encode(id), hash_id(&id))
+}
+
+/// Opens a session for `user_id`, ending `old` (the caller's previous session, if any) in
+/// the same transaction; returns the cookie value.
+pub async fn open(
     db: &Db,
+    old: Option<&[u8]>,
     user_id: i64,
     ip: &str,
     user_agent: &str,
     now: i64,
-) -> sqlx::Result<(String, Vec<u8>)> {
-    let mut id = [0u8; 32];
-    rand::fill(&mut id[..]);
-    let id_hash = hash_id(&id);
-    sessions::insert(db, &id_hash, user_id, ip, user_agent, now).await?;
-    Ok((B64.encode(id), id_hash))
+) -> sqlx::Result<String> {
+    let (value, id_hash) = new_id();
+    let new = NewSession {
+        id_hash: &id_hash,
+        user_id,
+        ip,
+        user_agent,
+        now,
+    };
+    sessions::replace(db, old, &new).await?;
+    Ok(value)
 }
 
 pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result<Loaded> {

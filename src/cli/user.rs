@@ -81,7 +81,7 @@ pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()>
             let pw = NewPassword::parse(&pw, &u.username, config.min_password_length)
                 .map_err(anyhow::Error::msg)?;
             let hash = Hasher::new().hash(pw.into_inner()).await?;
-            let ended = users::set_password_hash(&db, u.id, &hash).await?;
+            let ended = users::set_password_hash(&db, u.id, &hash, None).await?;
             println!("password set for {}; {ended} session(s) ended", u.username);
         }
         UserCommand::RevokeSessions { username } => {

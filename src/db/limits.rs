@@ -21,14 +21,17 @@ pub async fn hit(db: &Db, key: &str, now: i64, window_cutoff: i64) -> sqlx::Resu
 }
 
 /// Counts one failed login for `username_key` (a record last failed at or before
-/// `window_cutoff` starts again at 1); returns the failures counted.
+/// `window_cutoff` starts again at 1) and, in the same transaction, locks the name until
+/// `lock_for(failures)` when that says so.
 pub async fn record_failure(
     db: &Db,
     username_key: &str,
     now: i64,
     window_cutoff: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    lock_for: impl Fn(i64) -> Option<i64>,
+) -> sqlx::Result<()> {
+    let mut tx = db.pool.begin().await?;
+    let failures: i64 = sqlx::query_scalar(
         "INSERT INTO login_failures (username_key, failures, last_failure, locked_until) \
          VALUES ($1, 1, $2, 0) \
          ON CONFLICT (username_key) DO UPDATE SET \
@@ -39,17 +42,16 @@ pub async fn record_failure(
     .bind(username_key)
     .bind(now)
     .bind(window_cutoff)
-    .fetch_one(&db.pool)
-    .await
-}
-
-pub async fn lock_until(db: &Db, username_key: &str, until: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE username_key = $2")
-        .bind(until)
-        .bind(username_key)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(until) = lock_for(failures) {
+        sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE username_key = $2")
+            .bind(until)
+            .bind(username_key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
 pub async fn clear_failures(db: &Db, username_key: &str) -> sqlx::Result<()> {

@@ -24,26 +24,46 @@ pub struct Listed {
     pub user_agent: String,
 }
 
-pub async fn insert(
-    db: &Db,
-    id_hash: &[u8],
-    user_id: i64,
-    ip: &str,
-    user_agent: &str,
-    now: i64,
-) -> sqlx::Result<()> {
+/// A session to store: the hash of its id, whose it is, and where it comes from.
+pub struct NewSession<'a> {
+    pub id_hash: &'a [u8],
+    pub user_id: i64,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub now: i64,
+}
+
+/// Inserts `s` within any executor (the pool, or a caller's transaction).
+pub(super) async fn insert_with<'e, E>(executor: E, s: &NewSession<'_>) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, ip, user_agent) \
          VALUES ($1, $2, $3, $3, $4, $5)",
     )
-    .bind(id_hash.to_vec())
-    .bind(user_id)
-    .bind(now)
-    .bind(ip)
-    .bind(user_agent)
-    .execute(&db.pool)
+    .bind(s.id_hash.to_vec())
+    .bind(s.user_id)
+    .bind(s.now)
+    .bind(s.ip.to_string())
+    .bind(s.user_agent.to_string())
+    .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Stores `new` and, in the same transaction, deletes the session `old` (a login from a
+/// signed-in browser: the old id is worthless from the moment the new one exists).
+pub async fn replace(db: &Db, old: Option<&[u8]>, new: &NewSession<'_>) -> sqlx::Result<()> {
+    let mut tx = db.pool.begin().await?;
+    if let Some(old) = old {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(old.to_vec())
+            .execute(&mut *tx)
+            .await?;
+    }
+    insert_with(&mut *tx, new).await?;
+    tx.commit().await
 }
 
 pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {

@@ -1,7 +1,10 @@
 //! The `users` table, and the account-wide changes that touch its dependants (sessions,
 //! progress, notes) in one transaction.
 
-use super::Db;
+use super::{
+    Db,
+    sessions::{NewSession, insert_with},
+};
 
 /// An account as stored. Flags are 0/1 BIGINT columns (the Any driver decodes no booleans).
 #[derive(Clone, Debug)]
@@ -154,9 +157,14 @@ pub async fn insert(
     }
 }
 
-/// Sets a new password hash and ends every session of the user, in one transaction.
-/// Returns how many sessions ended.
-pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> sqlx::Result<u64> {
+/// Sets a new password hash and ends every session of the user, and opens `then` (the
+/// changer's new session) if given, in one transaction. Returns how many sessions ended.
+pub async fn set_password_hash(
+    db: &Db,
+    user_id: i64,
+    hash: &str,
+    then: Option<&NewSession<'_>>,
+) -> sqlx::Result<u64> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
@@ -168,6 +176,9 @@ pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> sqlx::Resul
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    if let Some(new) = then {
+        insert_with(&mut *tx, new).await?;
+    }
     tx.commit().await?;
     Ok(ended)
 }
