@@ -88,12 +88,10 @@ pub async fn login(
         );
         return Err(ApiError::too_many(ACCOUNT_LOCKED, (until - now) as u64));
     }
+    let verified = verify(state, user.as_ref(), password).await?;
     let user = match user {
-        Some(u) if verify(state, Some(&u), password).await? => u,
-        other => {
-            if other.is_none() {
-                verify(state, None, password).await?;
-            }
+        Some(u) if verified => u,
+        _ => {
             super::rate_limit::record_failure(&state.db, &key, now).await?;
             crate::metrics::login(false);
             tracing::warn!(
