@@ -1,5 +1,6 @@
 //! GLEH, the Gammons Landing Educational Hub: one binary, `gleh`.
 
+mod admin;
 mod auth;
 mod avatar;
 mod catalog;

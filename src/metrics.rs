@@ -5,7 +5,8 @@
 //! Names (see deploy/prometheus/gleh-rules.yml for the alerts built on them):
 //! `gleh_http_requests_total{route,status}`, `gleh_http_request_duration_seconds{route}`,
 //! `gleh_logins_total{outcome}`, `gleh_csrf_failures_total`, `gleh_rate_limit_hits_total`,
-//! `gleh_sessions_live`, `gleh_tls_certificate_expiry_timestamp_seconds`.
+//! `gleh_sessions_live`, `gleh_tls_certificate_expiry_timestamp_seconds`,
+//! `gleh_admin_actions_total{action,outcome}`.
 
 use std::net::SocketAddr;
 
@@ -86,4 +87,10 @@ pub fn set_sessions_live(n: i64) {
 
 pub fn set_certificate_expiry(unix: i64) {
     metrics::gauge!("gleh_tls_certificate_expiry_timestamp_seconds").set(unix as f64);
+}
+
+/// An admin action or a refused admin attempt (`outcome`: success, refused or denied).
+pub fn admin_action(action: &str, outcome: &'static str) {
+    metrics::counter!("gleh_admin_actions_total", "action" => action.to_string(), "outcome" => outcome)
+        .increment(1);
 }

@@ -134,6 +134,24 @@ pub async fn register(
     username: &str,
     password: &str,
 ) -> ApiResult<i64> {
+    let id = create(state, username, password, false).await?;
+    tracing::info!(
+        event = "user_registered",
+        user_id = id,
+        username = %username,
+        ip = %ctx.ip,
+    );
+    Ok(id)
+}
+
+/// Creates an account under the registration rules (name, password policy, 409 on a name
+/// taken in any case): registration and the admin's create-user. Returns its id.
+pub async fn create(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    is_admin: bool,
+) -> ApiResult<i64> {
     check_lengths(username, password)?;
     let name = Username::parse(username).map_err(ApiError::bad_request)?;
     let password = NewPassword::parse(password, username, state.config.min_password_length)
@@ -142,18 +160,18 @@ pub async fn register(
         return Err(ApiError::conflict("Username already exists."));
     }
     let hash = state.hasher.hash(password.into_inner()).await?;
-    match users::insert(&state.db, name.as_ref(), &name.key(), &hash, false, now()).await? {
+    match users::insert(
+        &state.db,
+        name.as_ref(),
+        &name.key(),
+        &hash,
+        is_admin,
+        now(),
+    )
+    .await?
+    {
         Created::Taken => Err(ApiError::conflict("Username already exists.")),
-        Created::Id(id) => {
-            tracing::info!(
-                event = "user_registered",
-
-                user_id = id,
-                username = %username,
-                ip = %ctx.ip,
-            );
-            Ok(id)
-        }
+        Created::Id(id) => Ok(id),
     }
 }
 

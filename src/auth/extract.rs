@@ -38,12 +38,19 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .and_then(|s| s.0.clone())
         {
             Some(s) => Ok(CurrentUser(s)),
-            None if wants_html(&parts.headers) && parts.method == Method::GET => {
-                let next = parts.uri.path();
-                Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())
-            }
-            None => Err(ApiError::unauthorized("Authentication required.").into_response()),
+            None => Err(anonymous_rejection(parts)),
         }
+    }
+}
+
+/// The answer to an anonymous caller of a route that needs a session: 303 to the login
+/// page (returning here) for a browser's GET, else 401 JSON.
+pub(super) fn anonymous_rejection(parts: &Parts) -> Response {
+    if wants_html(&parts.headers) && parts.method == Method::GET {
+        let next = parts.uri.path();
+        Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
+    } else {
+        ApiError::unauthorized("Authentication required.").into_response()
     }
 }
 

@@ -2,11 +2,12 @@
 //! (`session`), CSRF tokens (`csrf`) and the layer that checks them with the cross-origin
 //! rule (`guard`, `origin`, `token_source`), password hashing (`password`), the
 //! brute-force limits (`rate_limit`), the extractors handlers name (`CurrentUser`,
-//! `MaybeUser`), and the account operations both the JSON API and the pages call
-//! (`account`). The rules are docs/design.md "Sessions", "CSRF" and "Passwords and
-//! accounts".
+//! `MaybeUser`; `admin::AdminUser` with the admins' re-authentication), and the account
+//! operations both the JSON API and the pages call (`account`). The rules are
+//! docs/design.md "Sessions", "CSRF", "Passwords and accounts" and "Admin panel".
 
 pub mod account;
+pub mod admin;
 pub mod csrf;
 mod extract;
 pub mod guard;

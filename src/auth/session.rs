@@ -32,6 +32,8 @@ pub struct SessionUser {
 pub struct Session {
     pub id_hash: Vec<u8>,
     pub user: SessionUser,
+    /// When the holder last entered their password (login or re-authentication), unix s.
+    pub reauth_at: i64,
 }
 
 pub enum Loaded {
@@ -113,6 +115,7 @@ pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result
             username: row.username,
             is_admin: row.is_admin != 0,
         },
+        reauth_at: row.reauth_at,
     }))
 }
 

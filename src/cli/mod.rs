@@ -75,6 +75,16 @@ enum UserCommand {
     RevokeSessions { username: String },
     /// Delete an account with its sessions, progress and notes.
     Delete { username: String },
+    /// Make an account an admin (or, with --remove, no longer one); ends its sessions.
+    SetAdmin {
+        username: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Disable an account: it cannot log in and its sessions end at once.
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
 }
 
 /// Runs the CLI; returns the process exit code.

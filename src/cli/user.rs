@@ -1,4 +1,4 @@
-//! `gleh user create|list|set-password|revoke-sessions|delete`.
+//! `gleh user create|list|set-password|revoke-sessions|delete|set-admin|disable|enable`.
 
 use std::io::{BufRead as _, IsTerminal as _};
 
@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     db::{
         Db, sessions,
-        users::{self, Created, User},
+        users::{self, AccountChange, Applied, Created, User},
     },
     domain::{NewPassword, Username, username_key},
     time::{iso8601, now},
@@ -95,6 +95,41 @@ pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()>
             crate::avatar::remove_stored(&config.data_dir, &u.avatar).await;
             println!("deleted user {}", u.username);
         }
+        UserCommand::SetAdmin { username, remove } => {
+            let done = change(&db, &username, AccountChange::SetAdmin(!remove)).await?;
+            let what = if remove {
+                "no longer an admin"
+            } else {
+                "now an admin"
+            };
+            println!("{done}: {what}");
+        }
+        UserCommand::Disable { username } => {
+            let done = change(&db, &username, AccountChange::Disable).await?;
+            println!("{done}: disabled");
+        }
+        UserCommand::Enable { username } => {
+            let done = change(&db, &username, AccountChange::Enable).await?;
+            println!("{done}: enabled");
+        }
     }
     Ok(())
+}
+
+/// Applies an account change by name; "NAME (N session(s) ended)" when done. The CLI may
+/// change any account but, as the web, may not leave the hub without an enabled admin
+/// unless there was none to begin with.
+async fn change(db: &Db, username: &str, change: AccountChange) -> anyhow::Result<String> {
+    let u = find(db, username).await?;
+    match users::apply(db, u.id, change).await? {
+        Applied::NotFound => bail!("no user named {username:?}"),
+        Applied::LastAdmin => bail!(
+            "{} is the last enabled admin; make another account an admin first",
+            u.username
+        ),
+        Applied::Done { sessions_ended, .. } => Ok(format!(
+            "{} ({sessions_ended} session(s) ended)",
+            u.username
+        )),
+    }
 }

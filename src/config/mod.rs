@@ -134,8 +134,13 @@ pub struct Config {
     pub idle_lifetime: Duration,
     /// SESSION_ABSOLUTE_LIFETIME: a session ends this long after login, however busy.
     pub absolute_lifetime: Duration,
+    /// ADMIN_REAUTH_WINDOW: how long after entering their password an admin may change
+    /// accounts or delete data without entering it again.
+    pub admin_reauth_window: Duration,
     /// MAX_REQUEST_BODY_SIZE in bytes; larger bodies get 413.
     pub max_body_size: usize,
+    /// COURSE_UPLOAD_MAX_BYTES: the largest course zip an admin may upload.
+    pub course_upload_max_bytes: u64,
     /// MIN_PASSWORD_LENGTH: the shortest password accepted.
     pub min_password_length: usize,
     /// AUTH_RATE_LIMIT: login and registration attempts a minute per client.
@@ -206,7 +211,9 @@ impl Config {
             cookie_name: session.cookie_name,
             idle_lifetime: session.idle_lifetime,
             absolute_lifetime: session.absolute_lifetime,
+            admin_reauth_window: session.admin_reauth_window,
             max_body_size: limits.max_body_size,
+            course_upload_max_bytes: limits.course_upload_max_bytes,
             min_password_length: limits.min_password_length,
             auth_rate_limit: limits.auth_rate_limit,
             log_format: logs.format,

@@ -44,7 +44,9 @@ impl Config {
         line("PUBLIC_URL", &self.public_url);
         let proxies: Vec<String> = self.trusted_proxies.iter().map(|n| n.to_string()).collect();
         line("TRUSTED_PROXIES", &proxies.join(","));
+        line("ADMIN_REAUTH_WINDOW", &self.admin_reauth_window.as_secs());
         line("MAX_REQUEST_BODY_SIZE", &self.max_body_size);
+        line("COURSE_UPLOAD_MAX_BYTES", &self.course_upload_max_bytes);
         line("MIN_PASSWORD_LENGTH", &self.min_password_length);
         line("AUTH_RATE_LIMIT", &self.auth_rate_limit);
         line("LOG_FORMAT", &self.log_format.as_str());

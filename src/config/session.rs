@@ -1,6 +1,7 @@
 //! The session cookie and lifetimes: SESSION_COOKIE_SECURE, SESSION_COOKIE_HTTPONLY,
 //! SESSION_COOKIE_SAMESITE, SESSION_COOKIE_NAME, PERMANENT_SESSION_LIFETIME and
-//! SESSION_ABSOLUTE_LIFETIME (docs/design.md "Sessions").
+//! SESSION_ABSOLUTE_LIFETIME (docs/design.md "Sessions"), and ADMIN_REAUTH_WINDOW, how long an
+//! admin's re-entered password allows account changes (docs/design.md "Admin panel").
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ pub(super) struct Session {
     pub(super) cookie_name: String,
     pub(super) idle_lifetime: Duration,
     pub(super) absolute_lifetime: Duration,
+    pub(super) admin_reauth_window: Duration,
 }
 
 impl Session {
@@ -41,6 +43,8 @@ impl Session {
             if prod { 43200 } else { 604800 },
         );
         vars.report(validate::lifetimes(idle, absolute));
+        let reauth = vars.number("ADMIN_REAUTH_WINDOW", 600u64);
+        vars.report(validate::admin_reauth_window(reauth));
         Session {
             cookie_secure,
             cookie_httponly,
@@ -48,6 +52,7 @@ impl Session {
             cookie_name,
             idle_lifetime: Duration::from_secs(idle),
             absolute_lifetime: Duration::from_secs(absolute),
+            admin_reauth_window: Duration::from_secs(reauth),
         }
     }
 }

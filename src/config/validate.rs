@@ -93,6 +93,12 @@ pub(super) fn lifetimes(idle: u64, absolute: u64) -> Option<String> {
     (idle == 0 || absolute == 0).then(|| "session lifetimes must be at least 1 second".to_string())
 }
 
+/// Sudo mode lasts between 1 minute and 1 hour.
+pub(super) fn admin_reauth_window(secs: u64) -> Option<String> {
+    (!(60..=3600).contains(&secs))
+        .then(|| format!("ADMIN_REAUTH_WINDOW must be between 60 and 3600 seconds (got {secs})"))
+}
+
 /// Production accepts no password shorter than 8 characters.
 pub(super) fn min_password_length(length: usize, prod: bool) -> Option<String> {
     (length < 8 && prod)

@@ -1,5 +1,5 @@
 //! The store: every SQL statement of the hub lives under this folder, one file per table
-//! group (`users`, `sessions`, `limits`, `catalog`, `learning`), as plain `async fn`s
+//! group (`users`, `sessions`, `limits`, `catalog`, `learning`, `audit`, `settings`), as plain `async fn`s
 //! taking the `Db` (or a transaction they open themselves), with rows decoded by column
 //! name into `FromRow` structs.
 //!
@@ -15,11 +15,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
+pub mod audit;
 pub mod catalog;
 pub mod learning;
 pub mod limits;
 mod migrate;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

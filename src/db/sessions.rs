@@ -12,6 +12,8 @@ pub struct Found {
     pub username: String,
     pub is_admin: i64,
     pub disabled: i64,
+    /// When this session last proved its password (login or re-authentication).
+    pub reauth_at: i64,
 }
 
 /// One of a user's sessions, for the list they see.
@@ -33,22 +35,27 @@ pub struct NewSession<'a> {
     pub now: i64,
 }
 
-/// Inserts `s` within any executor (the pool, or a caller's transaction).
-pub(super) async fn insert_with<'e, E>(executor: E, s: &NewSession<'_>) -> sqlx::Result<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+/// Inserts `s` within a caller's transaction, and notes the login on the account.
+pub(super) async fn insert_with(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    s: &NewSession<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $3, $4, $5)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, reauth_at, ip, \
+         user_agent) VALUES ($1, $2, $3, $3, $3, $4, $5)",
     )
     .bind(s.id_hash.to_vec())
     .bind(s.user_id)
     .bind(s.now)
     .bind(s.ip.to_string())
     .bind(s.user_agent.to_string())
-    .execute(executor)
+    .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
+        .bind(s.now)
+        .bind(s.user_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -62,14 +69,14 @@ pub async fn replace(db: &Db, old: Option<&[u8]>, new: &NewSession<'_>) -> sqlx:
             .execute(&mut *tx)
             .await?;
     }
-    insert_with(&mut *tx, new).await?;
+    insert_with(&mut tx, new).await?;
     tx.commit().await
 }
 
 pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
     sqlx::query_as(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.username, u.is_admin, u.disabled \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        "SELECT s.user_id, s.created_at, s.last_seen_at, s.reauth_at, u.username, u.is_admin, \
+         u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash.to_vec())
     .fetch_optional(&db.pool)
@@ -78,6 +85,16 @@ pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
 
 pub async fn touch(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash.to_vec())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Records that the session's holder has just entered their password again.
+pub async fn set_reauth(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash.to_vec())
         .execute(&db.pool)
@@ -135,6 +152,43 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<Listed>> {
 pub async fn hashes_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<Vec<u8>>> {
     sqlx::query_scalar("SELECT id_hash FROM sessions WHERE user_id = $1")
         .bind(user_id)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// A live session of any user, for the admin's list.
+#[derive(sqlx::FromRow)]
+pub struct ListedAll {
+    pub id_hash: Vec<u8>,
+    pub user_id: i64,
+    pub username: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Every session last seen after `idle_cutoff` and created after `absolute_cutoff`, most
+/// recently seen first.
+pub async fn list_all(
+    db: &Db,
+    idle_cutoff: i64,
+    absolute_cutoff: i64,
+) -> sqlx::Result<Vec<ListedAll>> {
+    sqlx::query_as(
+        "SELECT s.id_hash, s.user_id, u.username, s.created_at, s.last_seen_at, s.ip, \
+           s.user_agent FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.last_seen_at > $1 AND s.created_at > $2 ORDER BY s.last_seen_at DESC",
+    )
+    .bind(idle_cutoff)
+    .bind(absolute_cutoff)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The stored hashes of every session.
+pub async fn all_hashes(db: &Db) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar("SELECT id_hash FROM sessions")
         .fetch_all(&db.pool)
         .await
 }

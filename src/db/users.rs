@@ -177,7 +177,7 @@ pub async fn set_password_hash(
         .await?
         .rows_affected();
     if let Some(new) = then {
-        insert_with(&mut *tx, new).await?;
+        insert_with(&mut tx, new).await?;
     }
     tx.commit().await?;
     Ok(ended)
@@ -246,4 +246,158 @@ pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Opt
             return Ok(Some(previous));
         }
     }
+}
+
+/// An account as the admin's list shows it: with its last activity and live sessions.
+pub struct Listed {
+    pub user: User,
+    /// The later of its last login and its sessions' last requests; `None` if never.
+    pub last_seen_at: Option<i64>,
+    pub live_sessions: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    login_seen: i64,
+    session_seen: Option<i64>,
+    live_sessions: i64,
+}
+
+/// Every account, oldest first, with the sessions last seen after `idle_cutoff` and
+/// created after `absolute_cutoff` counted as live.
+pub async fn list_with_activity(
+    db: &Db,
+    idle_cutoff: i64,
+    absolute_cutoff: i64,
+) -> sqlx::Result<Vec<Listed>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols}, u.last_seen_at AS login_seen, \
+           (SELECT MAX(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) AS session_seen, \
+           (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.last_seen_at > $1 \
+              AND s.created_at > $2) AS live_sessions \
+         FROM users u ORDER BY u.id"
+    );
+    let rows: Vec<ListedRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(idle_cutoff)
+        .bind(absolute_cutoff)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let seen = r.session_seen.unwrap_or(0).max(r.login_seen);
+            Listed {
+                user: r.user.into(),
+                last_seen_at: (seen > 0).then_some(seen),
+                live_sessions: r.live_sessions,
+            }
+        })
+        .collect())
+}
+
+/// Number of admin accounts that can log in.
+pub async fn count_active_admins(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// Number of accounts.
+pub async fn count(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&db.pool)
+        .await
+}
+
+/// A change an admin (or the CLI) makes to an account. Every one of them ends the
+/// account's sessions: a privilege change, a disabled account and a deleted one must not
+/// keep a session made under the old state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    Delete,
+    Disable,
+    Enable,
+    SetAdmin(bool),
+}
+
+pub enum Applied {
+    NotFound,
+    /// Refused: it would leave no admin who can log in.
+    LastAdmin,
+    /// Done; `before` is the account as it was.
+    Done {
+        before: User,
+        sessions_ended: u64,
+    },
+}
+
+/// Applies `change` to the account `user_id` in one transaction: the change, the end of
+/// its sessions, and (for `Delete`) its progress and notes. A change that would leave no
+/// enabled admin is rolled back. The change is written first and the admins counted after,
+/// so on SQLite the transaction holds the write lock before it counts; on PostgreSQL the
+/// admin rows are locked first, so two admins demoting each other cannot both succeed.
+pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result<Applied> {
+    let mut tx = db.pool.begin().await?;
+    if db.backend == super::Backend::Postgres {
+        sqlx::query(
+            "SELECT id FROM users WHERE is_admin = 1 AND disabled = 0 ORDER BY id FOR UPDATE",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+    }
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(before) = row.map(User::from) else {
+        return Ok(Applied::NotFound);
+    };
+    let sessions_ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let statements: &[&'static str] = match change {
+        AccountChange::Delete => &[
+            "DELETE FROM course_progress WHERE user_id = $1",
+            "DELETE FROM course_notes WHERE user_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ],
+        AccountChange::Disable => &["UPDATE users SET disabled = 1 WHERE id = $1"],
+        AccountChange::Enable => &["UPDATE users SET disabled = 0 WHERE id = $1"],
+        AccountChange::SetAdmin(true) => &["UPDATE users SET is_admin = 1 WHERE id = $1"],
+        AccountChange::SetAdmin(false) => &["UPDATE users SET is_admin = 0 WHERE id = $1"],
+    };
+    for sql in statements {
+        sqlx::query(*sql).bind(user_id).execute(&mut *tx).await?;
+    }
+    let removes_admin = before.is_admin
+        && !before.disabled
+        && matches!(
+            change,
+            AccountChange::Delete | AccountChange::Disable | AccountChange::SetAdmin(false)
+        );
+    if removes_admin {
+        let left: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0")
+                .fetch_one(&mut *tx)
+                .await?;
+        if left == 0 {
+            tx.rollback().await?;
+            return Ok(Applied::LastAdmin);
+        }
+    }
+    tx.commit().await?;
+    Ok(Applied::Done {
+        before,
+        sessions_ended,
+    })
 }

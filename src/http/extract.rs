@@ -63,6 +63,31 @@ impl JsonObject {
             ))),
         }
     }
+
+    /// An id field: a whole number, or a string of digits as the original's forms sent;
+    /// `Ok(None)` when absent or null, 400 otherwise.
+    pub fn opt_id(&self, name: &str) -> ApiResult<Option<i64>> {
+        let bad = || ApiError::bad_request(format!("Field '{name}' must be a whole number."));
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 18 => {
+                s.parse::<i64>().map(Some).map_err(|_| bad())
+            }
+            Some(_) => Err(bad()),
+        }
+    }
+
+    /// A boolean field: `Ok(None)` when absent or null, 400 when of another type.
+    pub fn opt_bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "Field '{name}' must be true or false."
+            ))),
+        }
+    }
 }
 
 /// Does the client prefer an HTML answer (a browser navigating)?

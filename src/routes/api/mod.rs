@@ -2,6 +2,7 @@
 //! with its own `router()`.
 
 mod account;
+mod admin;
 mod auth;
 mod avatar;
 mod content;
@@ -20,4 +21,5 @@ pub fn router() -> Router<AppState> {
         .merge(avatar::router())
         .merge(content::router())
         .merge(learning::router())
+        .merge(admin::router())
 }
