@@ -22,6 +22,11 @@ pub async fn list(state: &AppState) -> ApiResult<Vec<Listed>> {
     Ok(users::list_with_activity(&state.db, now - idle, now - absolute).await?)
 }
 
+/// Whether the hub has an admin who can log in.
+pub async fn has_admin(state: &AppState) -> ApiResult<bool> {
+    Ok(users::count_active_admins(&state.db).await? > 0)
+}
+
 /// A new account under the registration rules. Returns its id.
 pub async fn create(
     state: &AppState,

@@ -12,7 +12,7 @@ use axum::{
     routing::get,
 };
 
-use super::pages::not_found_answer;
+use super::pages::{NavUser, not_found_answer};
 use crate::{
     auth::MaybeUser,
     catalog::encode_path,
@@ -37,7 +37,7 @@ struct StatusOption {
 #[derive(Template)]
 #[template(path = "course.html")]
 struct CoursePage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     title: String,
     course_number: String,
@@ -87,7 +87,7 @@ pub async fn course_page(
         ),
     };
     let page = CoursePage {
-        user: s.as_ref().map(|s| s.user.username.clone()),
+        user: s.as_ref().map(NavUser::of),
         csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
         when: format!("{} {}", c.term, c.year).trim().to_string(),
         categories: c.category_list(),

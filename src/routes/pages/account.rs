@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{render, safe_next};
+use super::{NavUser, render, safe_next};
 use crate::{
     auth::{MaybeUser, account, rate_limit, session},
     http::{ApiError, Ctx, rejection::Form},
@@ -19,7 +19,7 @@ use crate::{
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     next: String,
     username: String,
@@ -42,7 +42,7 @@ pub async fn login_page(
     render(
         StatusCode::OK,
         &LoginPage {
-            user: s.as_ref().map(|s| s.user.username.clone()),
+            user: s.as_ref().map(NavUser::of),
             csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             next: safe_next(q.next.as_deref()),
             username: String::new(),
@@ -110,7 +110,7 @@ pub async fn login_submit(
 #[derive(Template)]
 #[template(path = "register.html")]
 struct RegisterPage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     username: String,
     error: String,
@@ -125,7 +125,7 @@ pub async fn register_page(
     render(
         StatusCode::OK,
         &RegisterPage {
-            user: s.as_ref().map(|s| s.user.username.clone()),
+            user: s.as_ref().map(NavUser::of),
             csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             username: String::new(),
             error: String::new(),
@@ -150,7 +150,7 @@ pub async fn register_submit(
         Err(e) => render(
             e.status,
             &RegisterPage {
-                user: s.as_ref().map(|s| s.user.username.clone()),
+                user: s.as_ref().map(NavUser::of),
                 csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
                 username: form.username.chars().take(64).collect(),
                 error: e.message,

@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 
-use super::{catalog_url, initials, render, tone};
+use super::{NavUser, catalog_url, initials, render, tone};
 use crate::{
     auth::MaybeUser,
     catalog,
@@ -65,7 +65,7 @@ const MAX_FILTERS: usize = 10;
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     query: String,
     courses: Vec<CourseCard>,
@@ -277,7 +277,7 @@ pub async fn index(
     Ok(render(
         StatusCode::OK,
         &IndexPage {
-            user: s.as_ref().map(|s| s.user.username.clone()),
+            user: s.as_ref().map(NavUser::of),
             csrf_token: crate::auth::csrf_token(&state, &ctx, s.as_ref()),
             search_only_url: if !query.is_empty() && !selected.is_empty() {
                 catalog_url(&query, &[])

@@ -14,6 +14,7 @@
 //! `category_url`) for the course placeholders and subject links.
 
 mod account;
+mod admin;
 mod catalog;
 mod learning;
 mod profile;
@@ -56,6 +57,29 @@ pub fn router() -> Router<AppState> {
             post(profile::avatar_submit).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .merge(learning::router())
+        .merge(admin::router())
+}
+
+/// The signed-in user as the navigation shows them: their name, and the Admin link for
+/// admins only.
+pub struct NavUser {
+    pub name: String,
+    pub is_admin: bool,
+}
+
+impl NavUser {
+    pub fn of(s: &crate::auth::Session) -> NavUser {
+        NavUser {
+            name: s.user.username.clone(),
+            is_admin: s.user.is_admin,
+        }
+    }
+}
+
+impl std::fmt::Display for NavUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
 }
 
 pub(super) fn render(status: StatusCode, t: &impl Template) -> Response {
@@ -148,7 +172,7 @@ fn catalog_url(q: &str, categories: &[&str]) -> String {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     heading: String,
     message: String,

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{initials, render, tone};
+use super::{NavUser, initials, render, tone};
 use crate::{
     auth::{
         CurrentUser,
@@ -127,7 +127,7 @@ enum FormId {
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage {
-    user: Option<String>,
+    user: Option<NavUser>,
     csrf_token: String,
     username: String,
     joined: String,
@@ -208,7 +208,10 @@ async fn profile_page(
     Ok(render(
         status,
         &ProfilePage {
-            user: Some(user.username.clone()),
+            user: Some(NavUser {
+                name: user.username.clone(),
+                is_admin: user.is_admin,
+            }),
             csrf_token: crate::auth::csrf_token(state, ctx, Some(s)),
             joined: human_date(user.created_at),
             avatar: crate::avatar::url_of(&user.avatar),
