@@ -91,7 +91,7 @@ pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()>
         }
         UserCommand::Delete { username } => {
             let u = find(&db, &username).await?;
-            users::delete(&db, u.id).await?;
+            change(&db, &username, AccountChange::Delete).await?;
             crate::avatar::remove_stored(&config.data_dir, &u.avatar).await;
             println!("deleted user {}", u.username);
         }

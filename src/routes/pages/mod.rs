@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
 
 /// The signed-in user as the navigation shows them: their name, and the Admin link for
 /// admins only.
+#[derive(Clone)]
 pub struct NavUser {
     pub name: String,
     pub is_admin: bool,

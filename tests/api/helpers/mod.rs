@@ -11,7 +11,7 @@ mod server;
 mod tls;
 
 pub use accounts::{PW, logged_in, new_user, new_user_with_token};
-pub use client::{Client, Resp, assert_error};
+pub use client::{Client, Req, Resp, assert_error};
 pub use db::{Backend, TestDb, postgres_available};
 pub use forms::{BOUNDARY, Part, form_token, multipart, multipart_type};
 pub use host::{free_port, tool};

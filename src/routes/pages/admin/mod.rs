@@ -184,6 +184,38 @@ pub fn is_reauth(e: &ApiError) -> bool {
     e.status == StatusCode::FORBIDDEN && e.message == REAUTH_REQUIRED
 }
 
+/// The answer to an admin form post: on success 303 to `to` with `?done=CODE`; refused for
+/// want of a recent password, the password prompt that sends `fields` to `action` again;
+/// another client error, the tab's page again with the message (`page`); else the error.
+pub async fn answer<F, Fut>(
+    state: &AppState,
+    a: &Admin,
+    action: &str,
+    fields: &[(String, String)],
+    result: Result<(), ApiError>,
+    (to, code): (&str, &str),
+    page: F,
+) -> Response
+where
+    F: FnOnce(ApiError) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    match result {
+        Ok(()) => done(to, code),
+        Err(e) if is_reauth(&e) => reauth_prompt(state, a, action, fields, true, ""),
+        Err(e) if e.status.is_client_error() => page(e).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A form's id field: 400 unless a whole number.
+pub fn form_id(value: &str, name: &str) -> Result<i64, ApiError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("{name} must be a whole number.")))
+}
+
 /// 303 to `to` with `?done=CODE`, which the page there turns into its notice.
 pub fn done(to: &str, code: &str) -> Response {
     let code: String = form_urlencoded::byte_serialize(code.as_bytes()).collect();
@@ -245,7 +277,12 @@ pub fn reauth_prompt(
     let then = safe_then(then);
     let kept = fields
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "reauth_password" | "then" | "repost"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "csrf_token" | "reauth_password" | "then" | "repost"
+            )
+        })
         .cloned()
         .collect();
     let status = if error.is_empty() {
@@ -256,10 +293,7 @@ pub fn reauth_prompt(
     render(
         status,
         &ReauthPage {
-            user: a.user.as_ref().map(|u| NavUser {
-                name: u.name.clone(),
-                is_admin: u.is_admin,
-            }),
+            user: a.user.clone(),
             csrf_token: a.csrf_token.clone(),
             tab: tab_of(&then).to_string(),
             notice: String::new(),
@@ -329,7 +363,13 @@ mod tests {
     fn then_stays_in_the_admin_pages() {
         assert_eq!(safe_then("/admin/users/delete"), "/admin/users/delete");
         assert_eq!(safe_then("/admin"), "/admin");
-        for bad in ["/profile", "//evil.example/admin", "https://x/admin", "/administrator", ""] {
+        for bad in [
+            "/profile",
+            "//evil.example/admin",
+            "https://x/admin",
+            "/administrator",
+            "",
+        ] {
             assert_eq!(safe_then(bad), "/admin", "{bad}");
         }
         assert_eq!(tab_of("/admin/users/delete"), "/admin/users");
