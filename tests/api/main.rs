@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod admin_browser;
 mod admin_users;
 mod auth;
 mod avatar;
