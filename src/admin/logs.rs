@@ -107,6 +107,34 @@ impl Filter {
     }
 }
 
+/// A cheap test on the raw line before it is parsed: a line the hub wrote can match only
+/// if it holds `"event":"NAME"` and one of the wanted `"level":"…"` (the JSON line format
+/// writes both without spaces); `Filter::matches` decides on the parsed line.
+struct Prefilter {
+    event: Option<String>,
+    levels: Vec<String>,
+}
+
+impl Prefilter {
+    fn of(f: &Filter) -> Prefilter {
+        Prefilter {
+            event: f.event.as_ref().map(|e| format!("\"event\":\"{e}\"")),
+            levels: match f.min_level {
+                Some(min) => LEVELS[min..]
+                    .iter()
+                    .map(|l| format!("\"level\":\"{l}\""))
+                    .collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn may_match(&self, raw: &str) -> bool {
+        self.event.as_ref().is_none_or(|e| raw.contains(e.as_str()))
+            && (self.levels.is_empty() || self.levels.iter().any(|l| raw.contains(l.as_str())))
+    }
+}
+
 /// The answer: the lines (oldest first), or why there are none.
 pub enum Tail {
     /// LOG_DIR is not set: the logs go to standard error only.
@@ -147,9 +175,12 @@ pub fn read_tail(path: &Path, filter: &Filter, max_scan: u64) -> io::Result<(Vec
     // The bytes after `pos` not yet split into lines (the start of a line cut by a chunk).
     let mut carry: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; CHUNK];
+    let pre = Prefilter::of(filter);
     let take = |line: &[u8], found: &mut Vec<Value>| {
         if found.len() < filter.lines
-            && let Some(v) = parse_line(line)
+            && let Ok(raw) = std::str::from_utf8(line)
+            && pre.may_match(raw)
+            && let Some(v) = parse_line(raw)
             && filter.matches(&v)
         {
             found.push(redact(v));
@@ -185,12 +216,12 @@ pub fn read_tail(path: &Path, filter: &Filter, max_scan: u64) -> io::Result<(Vec
     Ok((found, cut_short))
 }
 
-fn parse_line(line: &[u8]) -> Option<Value> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+fn parse_line(line: &str) -> Option<Value> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
     if line.is_empty() {
         return None;
     }
-    match serde_json::from_slice::<Value>(line) {
+    match serde_json::from_str::<Value>(line) {
         Ok(v @ Value::Object(_)) => Some(v),
         _ => None,
     }
