@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Admin, AdminForm, Done, TABS, done};
+use super::{Admin, AdminForm, Done, TABS, done, is_reauth, reauth_prompt};
 use crate::{
     admin::{
         diagnostics::{self, Diagnostics},
@@ -268,6 +268,11 @@ async fn about_submit(
     let content = form.value.content.replace("\r\n", "\n");
     match system::set_about(&state, &a.ctx, &a.s, &content).await {
         Ok(()) => done("/admin/about", "about-saved"),
+        // Not asked today (the About text needs no recent password); kept so the form
+        // stays right if that changes.
+        Err(e) if is_reauth(&e) => {
+            reauth_prompt(&state, &a, "/admin/about", &form.fields, true, "")
+        }
         Err(e) if e.status.is_client_error() => {
             let message = e.message.clone();
             about_answer(a, e.status, content, "", &message)
