@@ -12,6 +12,7 @@ mod domain;
 mod http;
 mod learning;
 mod logging;
+mod markdown;
 mod metrics;
 mod profile;
 mod routes;

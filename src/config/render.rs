@@ -80,25 +80,38 @@ impl LogFormat {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; a password given as
+/// a query parameter (`?password=secret`, `sslpassword=`) is hidden the same way.
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return url.to_string();
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!("{}:***{}", &authority[..colon], &authority[at..]),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
     };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        None => url.to_string(),
-    }
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
+                        format!("{k}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", pairs.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{}{authority}{tail}", &url[..scheme_end + 3])
 }
 
 #[cfg(test)]
@@ -116,6 +129,14 @@ mod tests {
         assert_eq!(
             redact_url("postgres://postgres@127.0.0.1/test"),
             "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact_url("postgres://u@db/gleh?sslmode=require&password=hunter2&SSLPASSWORD=x"),
+            "postgres://u@db/gleh?sslmode=require&password=***&SSLPASSWORD=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p%40ss@db:5432/gleh?application_name=a@b"),
+            "postgres://u:***@db:5432/gleh?application_name=a@b"
         );
     }
 

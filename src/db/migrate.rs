@@ -28,18 +28,24 @@ impl Db {
 
     /// Names (`version_description`) of the migrations not yet applied.
     pub async fn pending(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self.migration_status().await?.1)
+    }
+
+    /// How many migrations the database has applied, and the names of those pending.
+    pub async fn migration_status(&self) -> anyhow::Result<(usize, Vec<String>)> {
         let mut conn = self.pool.acquire().await?;
         let table = &self.migrator().table_name;
         conn.ensure_migrations_table(table)
             .await
             .context("creating the migrations table")?;
         let applied = conn.list_applied_migrations(table).await?;
-        Ok(self
+        let pending = self
             .migrator()
             .iter()
             .filter(|m| !m.migration_type.is_down_migration())
             .filter(|m| !applied.iter().any(|a| a.version == m.version))
             .map(|m| format!("{}_{}", m.version, m.description))
-            .collect())
+            .collect();
+        Ok((applied.len(), pending))
     }
 }

@@ -55,11 +55,15 @@ fn check_writable(dir: &Path, r: &mut Report) -> Option<PathBuf> {
         // `gleh serve` creates LOG_DIR (as systemd's LogsDirectory= does); doctor does not.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing_dir(dir, r),
         Err(e) => {
-            r.fail(
+            r.fail_plain(
                 "logs.writable",
                 WHAT,
-                format!(
+                &format!(
                     "{} cannot be used ({e}): create it, owned by the service's user",
+                    dir.display()
+                ),
+                &format!(
+                    "{} cannot be used: create it, owned by the service's user",
                     dir.display()
                 ),
             );
@@ -71,10 +75,11 @@ fn check_writable(dir: &Path, r: &mut Report) -> Option<PathBuf> {
 /// An existing LOG_DIR accepts new files, and its logs can be appended to. False on a FAIL.
 fn existing_dir(dir: &Path, r: &mut Report) -> bool {
     if let Err(e) = probe_dir(dir) {
-        r.fail(
+        r.fail_plain(
             "logs.writable",
             WHAT,
-            format!("cannot create a file in {}: {e}", dir.display()),
+            &format!("cannot create a file in {}: {e}", dir.display()),
+            &format!("cannot create a file in {}", dir.display()),
         );
         return false;
     }
@@ -83,10 +88,11 @@ fn existing_dir(dir: &Path, r: &mut Report) -> bool {
         if path.exists()
             && let Err(e) = fs::OpenOptions::new().append(true).open(&path)
         {
-            r.fail(
+            r.fail_plain(
                 "logs.writable",
                 WHAT,
-                format!("{} exists but cannot be appended to: {e}", path.display()),
+                &format!("{} exists but cannot be appended to: {e}", path.display()),
+                &format!("{} exists but cannot be appended to", path.display()),
             );
             return false;
         }

@@ -5,7 +5,7 @@ use std::{path::Path, process::Command};
 use super::Report;
 
 /// The deployment checklist's "Disk space: at least 10GB" for logs.
-const LOG_MIN_FREE_BYTES: u64 = 10_000_000_000;
+pub(crate) const LOG_MIN_FREE_BYTES: u64 = 10_000_000_000;
 
 /// Free bytes on the file system holding `dir`, from `df -Pk` (POSIX output).
 fn free_bytes(dir: &Path) -> Option<u64> {
@@ -43,7 +43,9 @@ fn parse_df(text: &str) -> Option<u64> {
 pub(super) fn check_space(dir: &Path, r: &mut Report) {
     const SPACE: &str = "LOG_DIR free space";
     let gb = |b: u64| b as f64 / 1e9;
-    match free_bytes(dir) {
+    let free = free_bytes(dir);
+    r.log_free_bytes = free;
+    match free {
         None => r.warn(
             "logs.space",
             SPACE,

@@ -62,6 +62,58 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
     Ok(if r.count(Status::Fail) > 0 { 1 } else { 0 })
 }
 
+/// One check as the admin panel shows it: `status` is `pass`, `warn` or `fail`, and the
+/// message never quotes an error's text.
+pub struct Line {
+    pub id: &'static str,
+    pub status: &'static str,
+    pub message: String,
+}
+
+/// What the admin panel's diagnostics take from doctor (docs/design.md "Admin panel").
+pub struct Local {
+    pub lines: Vec<Line>,
+    /// The soonest end of validity among TLS_CERT's certificates, when TLS_CERT is read.
+    pub cert_not_after: Option<i64>,
+    /// Free bytes on the file system of LOG_DIR, when LOG_DIR is set and usable.
+    pub log_free_bytes: Option<u64>,
+}
+
+/// The checklist's minimum free space for logs (docs/checklist.md §4), in bytes.
+pub const LOG_MIN_FREE_BYTES: u64 = logs_space::LOG_MIN_FREE_BYTES;
+
+/// The checks that read only the configuration and local files, for a running server's
+/// admin panel. They block (files, `df`), so call this where blocking is allowed
+/// (`spawn_blocking`). Left out: the database checks (the panel reports its own pool)
+/// and `secret.git` (it reads the whole git history of the working directory: for the
+/// command line before a deployment, not for a web request). No line holds the secret
+/// key (doctor prints only its length) nor an error's text.
+pub fn local_checks(config: &Config) -> Local {
+    let mut r = Report::default();
+    secret::check_env(config, &mut r);
+    secret::check_secret(config, &mut r);
+    secret::check_env_file(&mut r);
+    tls::check_tls(&mut r);
+    settings::check_public_url(&mut r);
+    logs::check_logs(config, &mut r);
+    settings::check_session(config, &mut r);
+    settings::check_passwords(config, &mut r);
+    settings::check_proxies(config, &mut r);
+    Local {
+        cert_not_after: r.cert_not_after,
+        log_free_bytes: r.log_free_bytes,
+        lines: r
+            .checks
+            .into_iter()
+            .map(|c| Line {
+                id: c.id,
+                status: c.status.slug(),
+                message: c.plain.unwrap_or(c.message),
+            })
+            .collect(),
+    }
+}
+
 /// A non-blank environment variable (the way `Config` reads them).
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())

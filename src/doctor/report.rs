@@ -20,6 +20,13 @@ impl Status {
             Status::Fail => "FAIL",
         }
     }
+    pub(super) fn slug(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
     fn colour(self) -> &'static str {
         match self {
             Status::Pass => "\x1b[32m",
@@ -33,11 +40,19 @@ pub(super) struct Check {
     pub(super) id: &'static str,
     pub(super) status: Status,
     pub(super) message: String,
+    /// The message without the text of the error that caused it (an OS or parser error),
+    /// for the admin panel, which never shows an error's text; `None` when `message`
+    /// holds none.
+    pub(super) plain: Option<String>,
 }
 
 #[derive(Default)]
 pub(super) struct Report {
     pub(super) checks: Vec<Check>,
+    /// The soonest end of validity among TLS_CERT's certificates (unix seconds), when read.
+    pub(super) cert_not_after: Option<i64>,
+    /// Free bytes on the file system of LOG_DIR, when read.
+    pub(super) log_free_bytes: Option<u64>,
 }
 
 impl Report {
@@ -46,7 +61,28 @@ impl Report {
             id,
             status,
             message: format!("{what} — {}", reason.as_ref()),
+            plain: None,
         });
+    }
+    /// A check whose `reason` quotes an error's text; `plain` is the same without it.
+    fn add_plain(
+        &mut self,
+        id: &'static str,
+        status: Status,
+        what: &str,
+        reason: &str,
+        plain: &str,
+    ) {
+        self.add(id, status, what, reason);
+        if let Some(c) = self.checks.last_mut() {
+            c.plain = Some(format!("{what} — {plain}"));
+        }
+    }
+    pub(super) fn fail_plain(&mut self, id: &'static str, what: &str, reason: &str, plain: &str) {
+        self.add_plain(id, Status::Fail, what, reason, plain);
+    }
+    pub(super) fn warn_plain(&mut self, id: &'static str, what: &str, reason: &str, plain: &str) {
+        self.add_plain(id, Status::Warn, what, reason, plain);
     }
     pub(super) fn pass(&mut self, id: &'static str, what: &str, reason: impl AsRef<str>) {
         self.add(id, Status::Pass, what, reason);
@@ -76,7 +112,7 @@ impl Report {
                 .map(|c| {
                     json!({
                         "id": c.id,
-                        "status": c.status.word().to_ascii_lowercase(),
+                        "status": c.status.slug(),
                         "message": c.message,
                     })
                 })

@@ -32,7 +32,7 @@ pub(super) fn check_tls(r: &mut Report) {
     };
     let loaded = match load_tls(&cert_path, &key_path) {
         Ok(l) => l,
-        Err(e) => return r.fail("tls.files", FILES, e),
+        Err((full, plain)) => return r.fail_plain("tls.files", FILES, &full, &plain),
     };
     let Some(parsed) = parse_certificates(&loaded, r) else {
         return;
@@ -40,10 +40,11 @@ pub(super) fn check_tls(r: &mut Report) {
     let signing_key = match any_supported_type(&loaded.key) {
         Ok(k) => k,
         Err(e) => {
-            return r.fail(
+            return r.fail_plain(
                 "tls.files",
                 FILES,
-                format!("the key in {} cannot be used: {e}", loaded.key_path),
+                &format!("the key in {} cannot be used: {e}", loaded.key_path),
+                &format!("the key in {} cannot be used", loaded.key_path),
             );
         }
     };
@@ -95,15 +96,12 @@ fn parse_certificates<'a>(loaded: &'a Loaded, r: &mut Report) -> Option<Vec<X509
         match X509Certificate::from_der(der) {
             Ok((_, c)) => parsed.push(c),
             Err(e) => {
-                r.fail(
-                    "tls.files",
-                    FILES,
-                    format!(
-                        "certificate {} in {} does not parse: {e}",
-                        i + 1,
-                        loaded.cert_path
-                    ),
+                let plain = format!(
+                    "certificate {} in {} does not parse",
+                    i + 1,
+                    loaded.cert_path
                 );
+                r.fail_plain("tls.files", FILES, &format!("{plain}: {e}"), &plain);
                 return None;
             }
         }
@@ -128,32 +126,51 @@ fn check_key_match(loaded: &Loaded, signing_key: Arc<dyn SigningKey>, r: &mut Re
                 loaded.key_path, loaded.cert_path
             ),
         ),
-        Err(e) => r.warn("tls.key-match", MATCH, format!("cannot be compared: {e}")),
+        Err(e) => r.warn_plain(
+            "tls.key-match",
+            MATCH,
+            &format!("cannot be compared: {e}"),
+            "cannot be compared",
+        ),
     }
 }
 
-fn load_tls(cert_path: &str, key_path: &str) -> Result<Loaded, String> {
+/// Why the files cannot be loaded: the reason with the error's text, and without it.
+type Unloadable = (String, String);
+
+/// `plain`, and `plain: e` for the command line.
+fn because(plain: String, e: impl std::fmt::Display) -> Unloadable {
+    (format!("{plain}: {e}"), plain)
+}
+
+fn load_tls(cert_path: &str, key_path: &str) -> Result<Loaded, Unloadable> {
     for (var, path) in [("TLS_CERT", cert_path), ("TLS_KEY", key_path)] {
         match fs::metadata(path) {
             Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(format!("{var} {path} is not a file")),
-            Err(e) => return Err(format!("{var} {path} cannot be read: {e}")),
+            Ok(_) => {
+                let why = format!("{var} {path} is not a file");
+                return Err((why.clone(), why));
+            }
+            Err(e) => return Err(because(format!("{var} {path} cannot be read"), e)),
         }
     }
     let ders = CertificateDer::pem_file_iter(cert_path)
-        .map_err(|e| format!("TLS_CERT {cert_path}: {e}"))?
+        .map_err(|e| because(format!("TLS_CERT {cert_path}"), e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("TLS_CERT {cert_path} is not valid PEM: {e}"))?;
+        .map_err(|e| because(format!("TLS_CERT {cert_path} is not valid PEM"), e))?;
     if ders.is_empty() {
-        return Err(format!(
-            "TLS_CERT {cert_path} holds no PEM CERTIFICATE block"
-        ));
+        let why = format!("TLS_CERT {cert_path} holds no PEM CERTIFICATE block");
+        return Err((why.clone(), why));
     }
     let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| match e {
         rustls::pki_types::pem::Error::NoItemsFound => {
-            format!("TLS_KEY {key_path} holds no PEM private key")
+            let why = format!("TLS_KEY {key_path} holds no PEM private key");
+            (why.clone(), why)
         }
-        e => format!("TLS_KEY {key_path} is not a valid PEM private key: {e}"),
+        e => because(
+            format!("TLS_KEY {key_path} is not a valid PEM private key"),
+            e,
+        ),
     })?;
     Ok(Loaded {
         cert_path: cert_path.to_string(),

@@ -35,6 +35,7 @@ pub(super) fn check_expiry(parsed: &[X509Certificate<'_>], r: &mut Report) {
         return;
     };
     let until = soonest.validity().not_after.timestamp();
+    r.cert_not_after = Some(until);
     let days = (until - now).div_euclid(86_400);
     let which = if i == 0 {
         "the certificate".to_string()

@@ -6,6 +6,7 @@ mod helpers;
 
 mod account;
 mod admin_browser;
+mod admin_system;
 mod admin_users;
 mod auth;
 mod avatar;

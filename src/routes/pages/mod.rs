@@ -6,13 +6,15 @@
 //! The pages live in submodules: `catalog` (the home page with its search and subject
 //! filters), `account` (login, registration and logout forms), `profile` (the profile
 //! page and its form posts: `POST /profile`, `POST /profile/avatar` and
-//! `POST /profile/password`) and `learning` (the course page's progress and note forms).
+//! `POST /profile/password`), `learning` (the course page's progress and note forms),
+//! `about` (the public About page) and `admin` (the admin panel's tabs).
 //! Their form posts call the same operations as the JSON API (`auth::account`,
 //! `avatar::upload`, `profile`, `learning`) and show a client error next to its form.
 //! This module keeps what they share (`render`, `safe_next`, the not-found page) and the
 //! small helpers the templates call as `crate::routes::pages::…` (`initials`, `tone`,
 //! `category_url`) for the course placeholders and subject links.
 
+mod about;
 mod account;
 mod admin;
 mod catalog;
@@ -38,6 +40,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(catalog::index))
+        .route("/about", get(about::about))
         .route(
             "/login",
             get(account::login_page).post(account::login_submit),

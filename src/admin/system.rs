@@ -1,0 +1,61 @@
+//! The hub at a glance (`status`: the counts the dashboard shows) and the About text an
+//! admin writes, kept in the `settings` table so every instance serves the same one.
+
+use crate::{
+    auth::Session,
+    db::{catalog, sessions, settings, users},
+    http::{ApiError, ApiResult, Ctx},
+    state::AppState,
+    time::now,
+};
+
+use super::{Op, run};
+
+/// The key of the About text in `settings`.
+const ABOUT_KEY: &str = "about_content";
+/// The longest About text accepted, in bytes.
+pub const ABOUT_MAX_BYTES: usize = 64 * 1024;
+
+pub struct Status {
+    pub courses: i64,
+    /// Always 0: the hub has no e-books yet.
+    pub ebooks: i64,
+    pub users: i64,
+    /// Session rows (live until the next purge).
+    pub sessions: i64,
+}
+
+pub async fn status(state: &AppState) -> ApiResult<Status> {
+    Ok(Status {
+        courses: catalog::count(&state.db).await?,
+        ebooks: 0,
+        users: users::count(&state.db).await?,
+        sessions: sessions::count(&state.db).await?,
+    })
+}
+
+/// The About text ("" until an admin writes one).
+pub async fn about(state: &AppState) -> ApiResult<String> {
+    Ok(settings::get(&state.db, ABOUT_KEY)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Replaces the About text (audited as `about-content`); over 64 KiB → 400.
+pub async fn set_about(state: &AppState, ctx: &Ctx, s: &Session, content: &str) -> ApiResult<()> {
+    let op = Op {
+        action: "about-content",
+        target: "about",
+        sudo: false,
+    };
+    run(state, ctx, s, op, async {
+        if content.len() > ABOUT_MAX_BYTES {
+            return Err(ApiError::bad_request(
+                "About content is too long (at most 64 KiB).",
+            ));
+        }
+        settings::put(&state.db, ABOUT_KEY, content, now()).await?;
+        Ok(((), format!("{} bytes", content.len())))
+    })
+    .await
+}
