@@ -138,4 +138,29 @@ async fn journey(c: &Client, base: &str, _zip: &Path) {
     click_and_load(c, ".admin-tabs a[href='/admin/sessions']").await;
     assert!(text(c, ".admin-table").await.contains("this session"));
     step_shot(c, "admin-sessions").await;
+
+    // --- The other tabs render and pass the page checks.
+    for (tab, shot) in [
+        ("/admin", "admin-dashboard"),
+        ("/admin/diagnostics", "admin-diagnostics"),
+        ("/admin/logs", "admin-logs"),
+    ] {
+        click_and_load(c, &format!(".admin-tabs a[href='{tab}']")).await;
+        assert_eq!(path_and_query(c).await, tab);
+        check_admin_page(c, shot).await;
+        step_shot(c, shot).await;
+    }
+
+    // --- About: Markdown in, escaped HTML out on the public page.
+    click_and_load(c, ".admin-tabs a[href='/admin/about']").await;
+    fill(c, "#content", "# Harbour hub\n\nTides <b>daily</b>.").await;
+    click_and_load(c, "form[action='/admin/about'] button[type=submit]").await;
+    c.goto(&url("/about")).await.expect("about page");
+    assert_eq!(text(c, "main h1").await, "Harbour hub");
+    assert!(text(c, "main").await.contains("Tides <b>daily</b>."));
+    assert_eq!(
+        js(c, "return document.querySelectorAll('main b').length").await,
+        json!(0)
+    );
+    step_shot(c, "about").await;
 }
