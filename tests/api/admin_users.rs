@@ -123,8 +123,33 @@ async fn access_is_for_admins_only(backend: Backend) {
         );
     }
     let bob_token = bob.csrf().await;
-    let r = post(&mut bob, &bob_token, "/api/admin/create-user", json!({})).await;
-    assert_error(&r, StatusCode::FORBIDDEN, "Admin access required");
+    let anon_token = anon.csrf().await;
+    for path in [
+        "/api/admin/create-user",
+        "/api/admin/delete-user",
+        "/api/admin/reset-password",
+        "/api/admin/disable-user",
+        "/api/admin/enable-user",
+        "/api/admin/set-admin",
+        "/api/admin/revoke-session",
+        "/api/admin/reauth",
+    ] {
+        let r = post(
+            &mut bob,
+            &bob_token,
+            path,
+            json!({"user_id": 1, "password": PW}),
+        )
+        .await;
+        assert_error(&r, StatusCode::FORBIDDEN, "Admin access required");
+        let r = post(&mut anon, &anon_token, path, json!({"user_id": 1})).await;
+        assert_error(&r, StatusCode::UNAUTHORIZED, "Authentication required.");
+    }
+    assert_error(
+        &bob.get("/api/admin/reauth").send().await,
+        StatusCode::FORBIDDEN,
+        "Admin access required",
+    );
     let r = html(&mut bob, "/admin/users").send().await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("Admin access required"), "{}", r.body);
@@ -180,6 +205,20 @@ async fn access_is_for_admins_only(backend: Backend) {
     assert!(denied.iter().any(|e| e["action"] == "/api/admin/users"));
     assert!(denied.iter().all(|e| e["ip"] == "127.0.0.1"));
     let _ = token;
+
+    // The audit log pages with `limit` and `before`, newest first.
+    let r = root.get("/api/admin/audit?limit=2").send().await;
+    let first = r.json()["entries"].as_array().expect("entries").clone();
+    assert_eq!(first.len(), 2);
+    assert!(first[0]["id"].as_i64() > first[1]["id"].as_i64());
+    let before = first[1]["id"].as_i64().expect("id");
+    let r = root
+        .get(&format!("/api/admin/audit?limit=2&before={before}"))
+        .send()
+        .await;
+    let next = r.json()["entries"].as_array().expect("entries").clone();
+    assert_eq!(next.len(), 2);
+    assert!(next[0]["id"].as_i64().expect("id") < before);
 
     let metrics_addr = s.listening["metrics_addr"].as_str().expect("metrics_addr");
     let text = reqwest::get(format!("http://{metrics_addr}/metrics"))
