@@ -1,9 +1,10 @@
 //! What an admin does from the web (docs/design.md "Admin panel"), shared by the JSON API
 //! under `/api/admin/` and the pages under `/admin`: accounts (`users`), live sessions
-//! (`sessions`), the audit log (`audit`). Every action goes through [`run`], which applies
+//! (`sessions`), the audit log (`audit`), courses (`courses`). Every action goes through [`run`], which applies
 //! the re-authentication rule and writes the audit row, so no handler can forget either.
 
 pub mod audit;
+pub mod courses;
 pub mod sessions;
 pub mod users;
 

@@ -245,7 +245,12 @@ pub fn reauth_prompt(
     let then = safe_then(then);
     let kept = fields
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "reauth_password" | "then" | "repost"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "csrf_token" | "reauth_password" | "then" | "repost"
+            )
+        })
         .cloned()
         .collect();
     let status = if error.is_empty() {
@@ -329,7 +334,13 @@ mod tests {
     fn then_stays_in_the_admin_pages() {
         assert_eq!(safe_then("/admin/users/delete"), "/admin/users/delete");
         assert_eq!(safe_then("/admin"), "/admin");
-        for bad in ["/profile", "//evil.example/admin", "https://x/admin", "/administrator", ""] {
+        for bad in [
+            "/profile",
+            "//evil.example/admin",
+            "https://x/admin",
+            "/administrator",
+            "",
+        ] {
             assert_eq!(safe_then(bad), "/admin", "{bad}");
         }
         assert_eq!(tab_of("/admin/users/delete"), "/admin/users");
