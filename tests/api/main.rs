@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod admin_courses;
 mod auth;
 mod avatar;
 mod browser;

@@ -146,6 +146,8 @@ pub fn inspect(path: &Path, len: u64, upload_name: &str) -> Result<Plan, Failure
     }
     let mut raw = Vec::with_capacity(zip.len());
     let mut declared: u64 = 0;
+    // The first entry that compresses more than `MAX_RATIO` to 1 (over 1 MiB).
+    let mut bombs: Option<String> = None;
     for index in 0..zip.len() {
         let Ok(f) = zip.by_index_raw(index) else {
             return refused("The zip archive is damaged.");
@@ -179,19 +181,24 @@ pub fn inspect(path: &Path, len: u64, upload_name: &str) -> Result<Plan, Failure
         }
         let size = if dir { 0 } else { f.size() };
         declared = declared.saturating_add(size);
-        if declared > MAX_EXTRACTED {
-            return refused(format!(
-                "The zip would extract to more than {} GiB.",
-                MAX_EXTRACTED >> 30
-            ));
-        }
         if size > 1 << 20 && size / f.compressed_size().max(1) > MAX_RATIO {
-            return bad(&format!("compresses more than {MAX_RATIO} to 1"));
+            bombs.get_or_insert(shown(&name));
         }
         if segs.is_empty() || JUNK.contains(&segs[0].as_str()) {
             continue;
         }
         raw.push((index, segs, dir, size));
+    }
+    if declared > MAX_EXTRACTED {
+        return refused(format!(
+            "The zip would extract to more than {} GiB.",
+            MAX_EXTRACTED >> 30
+        ));
+    }
+    if let Some(name) = bombs {
+        return refused(format!(
+            "The zip entry {name} compresses more than {MAX_RATIO} to 1; nothing was extracted."
+        ));
     }
     if declared / len.max(1) > MAX_RATIO {
         return refused(format!(
