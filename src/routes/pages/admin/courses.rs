@@ -63,7 +63,7 @@ struct CoursesPage {
 /// `1 GiB`, `300 MiB`, `512 KiB` or bytes.
 fn human(bytes: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }
