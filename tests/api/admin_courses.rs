@@ -3,7 +3,8 @@
 //! the `/admin/courses` page, on both databases; every refusal, and for the refused
 //! uploads (zip-slip, symlink, device file, zip bombs, too many entries, oversize) that
 //! nothing at all is left under `CONTENT_DIR`; the server's peak memory during a 200 MiB
-//! upload; an upload slower than the stack's 30 s request timeout.
+//! upload; an upload slower than the stack's 30 s request timeout; the upload form with
+//! its progress script in headless Chromium.
 
 use std::{
     fs,
@@ -1146,4 +1147,76 @@ async fn a_slow_upload_is_not_cut_off() {
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(h.course("slow").await.is_some());
+}
+
+/// The upload form in headless Chromium (tests/api/browser.rs's driver): the page's
+/// script runs under its CSP, sends the zip to the JSON API with the progress bar, and
+/// lands back on the tab with the notice; the page has no sideways scroll at phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upload_form_in_a_real_browser() {
+    use crate::browser::{
+        browser_available, check_phone_width, click_and_load, fill, find, js, path_and_query,
+        wait_js, with_browser,
+    };
+    if !browser_available() {
+        return;
+    }
+    let h = hub(Backend::Sqlite, &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("browser-pkg.zip");
+    fs::write(
+        &zip_path,
+        package("browser-pkg", "From the browser", "<h1>b</h1>"),
+    )
+    .unwrap();
+    let zip_path = zip_path.to_str().unwrap().to_string();
+    with_browser("admin_upload", h.s.base.clone(), move |c, base| async move {
+        c.goto(&format!("{base}/login")).await.unwrap();
+        fill(&c, "#username", "root").await;
+        fill(&c, "#password", PW).await;
+        click_and_load(&c, "form[action='/login'] button[type=submit]").await;
+        c.goto(&format!("{base}/admin/courses")).await.unwrap();
+        check_phone_width(&c, "admin courses").await;
+        // Only the one same-origin script; every visible control has a label.
+        let problems = js(
+            &c,
+            r#"const p = [];
+            document.querySelectorAll('script').forEach(s => {
+              if (s.getAttribute('src') !== '/static/admin-upload.js' || s.textContent.trim()) p.push('script ' + s.outerHTML);
+            });
+            document.querySelectorAll('[style]').forEach(e => p.push('style on ' + e.tagName));
+            document.querySelectorAll('input, select, textarea').forEach(e => {
+              if (e.type !== 'hidden' && !e.hidden && (!e.labels || !e.labels.length)) p.push('unlabelled ' + e.name);
+            });
+            return p;"#,
+        )
+        .await;
+        assert_eq!(problems, json!([]), "{problems}");
+        find(&c, "#upload-file").await.send_keys(&zip_path).await.unwrap();
+        click_and_load(&c, "#upload-form button[type=submit]").await;
+        assert_eq!(path_and_query(&c).await, "/admin/courses?done=uploaded");
+        wait_js(
+            &c,
+            "return document.querySelector('.alert-success') && document.querySelector('.alert-success').textContent.trim()",
+            json!("Course uploaded and imported."),
+            "the notice",
+        )
+        .await;
+        let title = find(&c, "a[href='/courses/browser-pkg/index.html']").await.text().await.unwrap();
+        assert_eq!(title, "From the browser");
+    })
+    .await;
+    // The upload went through the script (the JSON API), not the plain form post.
+    let logs = h.s.logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains(r#""route":"/api/admin/upload-course""#)),
+        "the script did not run"
+    );
+    assert!(
+        !logs
+            .iter()
+            .any(|l| l.contains(r#""route":"/admin/courses/upload""#))
+    );
+    assert!(h.courses().join("browser-pkg/index.html").is_file());
 }

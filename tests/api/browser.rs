@@ -46,7 +46,7 @@ const PW2: &str = "another-horse-staple-8";
 const WAIT: Duration = Duration::from_secs(15);
 
 /// Is the browser tooling here? `false` means skip (never under CI).
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let chromium = Path::new(CHROMIUM).exists();
     let driver = Command::new("chromedriver")
         .arg("--version")
@@ -165,7 +165,7 @@ async fn step_shot(c: &Client, name: &str) {
 }
 
 /// Runs `journey` with a fresh browser; on a panic saves a screenshot named after the test.
-async fn with_browser<F, Fut>(name: &str, base: String, journey: F)
+pub(crate) async fn with_browser<F, Fut>(name: &str, base: String, journey: F)
 where
     F: FnOnce(Client, String) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -192,7 +192,7 @@ where
 // ---------------------------------------------------------------------------------------
 // Small WebDriver helpers.
 
-async fn find(c: &Client, css: &str) -> Element {
+pub(crate) async fn find(c: &Client, css: &str) -> Element {
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
@@ -204,14 +204,14 @@ async fn text(c: &Client, css: &str) -> String {
     find(c, css).await.text().await.expect("element text")
 }
 
-async fn js(c: &Client, script: &str) -> Value {
+pub(crate) async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
         .await
         .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
 }
 
 /// Polls `script` until it returns `expected`.
-async fn wait_js(c: &Client, script: &str, expected: Value, what: &str) {
+pub(crate) async fn wait_js(c: &Client, script: &str, expected: Value, what: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
         let got = js(c, script).await;
@@ -223,7 +223,7 @@ async fn wait_js(c: &Client, script: &str, expected: Value, what: &str) {
     }
 }
 
-async fn path_and_query(c: &Client) -> String {
+pub(crate) async fn path_and_query(c: &Client) -> String {
     let url = c.current_url().await.expect("current url");
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -233,7 +233,7 @@ async fn path_and_query(c: &Client) -> String {
 
 /// Clicks `css` and waits until the browser has loaded the next page (the old document's
 /// marker is gone and the new one is complete).
-async fn click_and_load(c: &Client, css: &str) {
+pub(crate) async fn click_and_load(c: &Client, css: &str) {
     js(c, "window.__gleh_old_page = true; return null").await;
     find(c, css)
         .await
@@ -261,7 +261,7 @@ async fn click_and_load(c: &Client, css: &str) {
     }
 }
 
-async fn fill(c: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
     let e = find(c, css).await;
     e.clear()
         .await
@@ -315,7 +315,7 @@ async fn check_page(c: &Client, what: &str) {
 }
 
 /// No sideways scrolling at phone width.
-async fn check_phone_width(c: &Client, what: &str) {
+pub(crate) async fn check_phone_width(c: &Client, what: &str) {
     c.set_window_size(390, 844).await.expect("phone size");
     let r = js(
         c,

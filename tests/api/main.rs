@@ -8,7 +8,7 @@ mod account;
 mod admin_courses;
 mod auth;
 mod avatar;
-mod browser;
+pub(crate) mod browser;
 mod courses;
 mod csrf;
 mod doctor;
