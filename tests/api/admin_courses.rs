@@ -1220,3 +1220,52 @@ async fn the_upload_form_in_a_real_browser() {
     );
     assert!(h.courses().join("browser-pkg/index.html").is_file());
 }
+
+/// A client that disconnects halfway through its upload leaves nothing under CONTENT_DIR
+/// (the temporary file removes itself when the request is dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_upload_leaves_nothing() {
+    let mut h = hub(Backend::Sqlite, &[]).await;
+    let zip = zip_of(&[("gone/index.html", &noise(4 << 20))]);
+    let body = multipart(&[Part {
+        name: "file",
+        filename: Some("gone.zip"),
+        data: &zip,
+    }]);
+    let cookie: Vec<String> = h
+        .admin
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let head = format!(
+        "POST /api/admin/upload-course HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nX-CSRFToken: {}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        h.s.addr,
+        cookie.join("; "),
+        h.token,
+        body.len()
+    );
+    let addr = h.s.addr.clone();
+    let courses = h.courses();
+    tokio::task::spawn_blocking(move || {
+        let mut sock = std::net::TcpStream::connect(&addr).expect("connect");
+        sock.write_all(head.as_bytes()).unwrap();
+        sock.write_all(&body[..body.len() / 2]).unwrap();
+        // The temporary file exists while the upload is under way.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while fs::read_dir(&courses).unwrap().count() == 0 {
+            assert!(Instant::now() < deadline, "no temporary file appeared");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(sock);
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.listing() != ["courses"] {
+        assert!(Instant::now() < deadline, "left behind: {:?}", h.listing());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(h.course("gone").await.is_none());
+}
