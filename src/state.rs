@@ -44,6 +44,12 @@ impl BodyCache {
         let (at, body) = guard.as_ref()?;
         (at.elapsed() < ttl).then(|| body.clone())
     }
+    /// Forgets the copy (the catalog changed).
+    pub fn clear(&self) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = None;
+        }
+    }
     pub fn put(&self, body: axum::body::Bytes) {
         if let Ok(mut guard) = self.0.write() {
             *guard = Some((std::time::Instant::now(), body));

@@ -1,11 +1,12 @@
 //! What an admin does from the web (docs/design.md "Admin panel"), shared by the JSON API
 //! under `/api/admin/` and the pages under `/admin`: accounts (`users`), live sessions
-//! (`sessions`), the audit log (`audit`), the counts and the About text (`system`), the
-//! diagnostics (`diagnostics`) and the log viewer (`logs`). Every action goes through
-//! [`run`], which applies the re-authentication rule and writes the audit row, so no
-//! handler can forget either.
+//! (`sessions`), the audit log (`audit`), courses (`courses`), the counts and the About
+//! text (`system`), the diagnostics (`diagnostics`) and the log viewer (`logs`). Every
+//! action goes through [`run`], which applies the re-authentication rule and writes the
+//! audit row, so no handler can forget either.
 
 pub mod audit;
+pub mod courses;
 pub mod diagnostics;
 pub mod logs;
 pub mod sessions;

@@ -1,10 +1,13 @@
 //! The course catalog: what pages show of a `Course` (the stored record, defined with its
 //! queries in `db::catalog`) and the URLs they build from it (`urls`), the sample courses
 //! seeded in development (`seed`: the JSON samples plus any packages under
-//! `$CONTENT_DIR/courses`), and `gleh courses import` (`import`).
+//! `$CONTENT_DIR/courses`), `gleh courses import` (`import`), the admin's zip upload
+//! (`upload`) and auto-categorize's keyword rules (`categorize`).
 
+pub mod categorize;
 pub mod import;
 mod seed;
+pub mod upload;
 mod urls;
 
 #[cfg(test)]

@@ -139,3 +139,61 @@ pub async fn update(db: &Db, id: i64, c: &Course) -> sqlx::Result<()> {
     bind_fields(q, c).bind(id).execute(&db.pool).await?;
     Ok(())
 }
+
+/// A course as the admin's list shows it.
+#[derive(sqlx::FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub created_at: i64,
+    #[sqlx(flatten)]
+    pub course: Course,
+}
+
+/// Every course with its row id and creation time, in catalog order.
+pub async fn list_with_ids(db: &Db) -> sqlx::Result<Vec<Listed>> {
+    let sql = format!("SELECT c.id, c.created_at, {COLUMNS} FROM courses c ORDER BY c.id");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// The course with row id `id`.
+pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<Course>> {
+    let sql = format!("SELECT {COLUMNS} FROM courses c WHERE c.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Deletes the course with row id `id` with every user's progress and notes on it, in one
+/// transaction. False when there was no such course.
+pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
+    let mut tx = db.pool.begin().await?;
+    for sql in [
+        "DELETE FROM course_progress WHERE course_id = $1",
+        "DELETE FROM course_notes WHERE course_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
+    let res = sqlx::query("DELETE FROM courses WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Sets the categories of each `(id, categories)`, in one transaction.
+pub async fn set_categories(db: &Db, changes: &[(i64, String)]) -> sqlx::Result<()> {
+    let mut tx = db.pool.begin().await?;
+    for (id, categories) in changes {
+        sqlx::query("UPDATE courses SET categories = $1 WHERE id = $2")
+            .bind(categories)
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: the layer stack (`stack`), the request context
 //! (`context`), the outer middleware (`frame`, `security_headers`), the error type, the
-//! JSON body extractor and the response helpers.
+//! JSON body extractor and the response helpers, and the routes that stream their body
+//! (`streamed`).
 
 pub mod context;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod rejection;
 pub mod response;
 pub mod security_headers;
 pub mod stack;
+pub mod streamed;
 mod unavailable;
 
 pub use context::{Ctx, DirectTls};

@@ -7,6 +7,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
 frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The admin's Courses page (`/admin/courses`) alone runs a script: the same policy with
+/// `script-src 'self'` (its upload progress script, `/static/admin-upload.js`; no inline
+/// script) and `connect-src 'self'` (the upload it sends).
+pub const ADMIN_COURSES_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+object-src 'none'";
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 // Built once, at compile time: `from_static` checks every byte, and this runs on every
@@ -109,6 +115,36 @@ pub(crate) mod tests {
         let mut h = HeaderMap::new();
         apply(&mut h, true);
         assert_eq!(pairs(&h), owned(expected(true)));
+    }
+
+    /// The one page that may run a script: the site policy plus exactly `script-src 'self'`
+    /// and `connect-src 'self'` — nothing inline, nothing from elsewhere.
+    #[test]
+    fn the_admin_courses_policy_adds_only_same_origin_script() {
+        let directives = |p: &str| -> Vec<String> {
+            let mut v: Vec<String> = p.split(';').map(|d| d.trim().to_string()).collect();
+            v.sort();
+            v
+        };
+        let mut want = directives(CSP);
+        want.extend([
+            "connect-src 'self'".to_string(),
+            "script-src 'self'".to_string(),
+        ]);
+        want.sort();
+        assert_eq!(directives(ADMIN_COURSES_CSP), want);
+        assert!(
+            !CSP.contains("script-src"),
+            "the site itself runs no script"
+        );
+        assert!(!ADMIN_COURSES_CSP.contains("unsafe"), "{ADMIN_COURSES_CSP}");
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(ADMIN_COURSES_CSP),
+        );
+        apply(&mut h, false);
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], ADMIN_COURSES_CSP);
     }
 
     #[test]

@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use axum::{
     Extension, Router,
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
     http::StatusCode,
-    middleware,
+    middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{ApiError, DirectTls, frame::frame};
+use super::{ApiError, DirectTls, frame::frame, streamed::is_streamed};
 use crate::auth::guard::guard;
 use crate::state::AppState;
 
@@ -28,7 +28,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// 3. `CatchPanicLayer`: a panicking handler becomes `{"error":"Internal server error."}`.
 ///    Inside `frame`, so that 500 still gets the headers, the id and an access line, and
 ///    its `panic` event is logged inside the request span.
-/// 4. `TimeoutLayer`: 408 after `REQUEST_TIMEOUT`, the guard's session lookup included.
+/// 4. `deadline`: 408 after `REQUEST_TIMEOUT`, the guard's session lookup included —
+///    except on the routes that stream a large body (`http::streamed`: the course zip
+///    upload), which a fixed overall deadline would cut off on a slow link; they bound
+///    themselves by size and by an idle timeout on each read of the body instead.
 /// 5. `guard` (`auth::guard`): the session and the CSRF check, before any handler.
 /// 6. `DefaultBodyLimit`: `MAX_BODY_SIZE` for every body extractor. The avatar upload
 ///    routes set their own larger limit on the route itself (`avatar::UPLOAD_BODY_LIMIT`), which,
@@ -40,10 +43,7 @@ pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
     let app = routes
         .layer(DefaultBodyLimit::max(state.config.max_body_size))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(middleware::from_fn(deadline))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .with_state(state);
@@ -51,6 +51,22 @@ pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
         app.layer(Extension(DirectTls))
     } else {
         app
+    }
+}
+
+/// The overall request timeout (see `apply`): an empty 408, as tower-http's
+/// `TimeoutLayer` answers, for every route but the streamed uploads.
+async fn deadline(req: Request, next: Next) -> Response {
+    let streamed = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| is_streamed(p.as_str()));
+    if streamed {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The embedded static assets: the stylesheet and the default avatar.
+//! The embedded static assets: the stylesheet, the default avatar, and the admin's
+//! upload progress script (allowed by the CSP of `/admin/courses` only).
 
 use axum::{
     Router,
@@ -11,6 +12,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/default-avatar.svg", get(avatar_svg))
+        .route("/static/admin-upload.js", get(upload_js))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -38,5 +40,12 @@ async fn avatar_svg() -> Response {
     asset(
         "image/svg+xml; charset=utf-8",
         include_str!("../../assets/default-avatar.svg"),
+    )
+}
+
+async fn upload_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/admin-upload.js"),
     )
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use fantoccini::Client;
 use serde_json::json;
 
+use crate::admin_courses::{noise, zip_of};
 use crate::browser::{
     browser_available, check_phone_width, click_and_load, fill, find, js, path_and_query,
     step_shot, text, with_browser,
@@ -51,7 +52,7 @@ async fn admin_journey_in_a_real_browser() {
     assert!(out.status.success(), "{out:?}");
     let files = tempfile::tempdir().expect("upload dir");
     let zip = files.path().join("harbour-tides.zip");
-    crate::admin_browser::write_course_zip(&zip);
+    write_course_zip(&zip);
 
     with_browser(
         "admin_journey_in_a_real_browser",
@@ -65,12 +66,44 @@ async fn admin_journey_in_a_real_browser() {
     drop(content);
 }
 
-/// A small course package zip: one top-level folder with `index.html` and `data.json`.
-pub(crate) fn write_course_zip(path: &Path) {
-    let _ = path;
+/// A course package zip: one top-level folder with `index.html`, `data.json` and 4 MiB
+/// of incompressible video stand-in, so the upload takes several progress events.
+fn write_course_zip(path: &Path) {
+    let video = noise(4 << 20);
+    let zip = zip_of(&[
+        (
+            "harbour-tides/index.html",
+            b"<h1>Harbour tides</h1>".as_slice(),
+        ),
+        (
+            "harbour-tides/data.json",
+            br#"{"course_title": "Harbour Tides", "topics": [["Science", "Ocean"]]}"#.as_slice(),
+        ),
+        ("harbour-tides/static_resources/tides.mp4", video.as_slice()),
+    ]);
+    std::fs::write(path, zip).expect("write zip");
 }
 
-async fn journey(c: &Client, base: &str, _zip: &Path) {
+/// Records the highest value the upload progress bar is set to in `sessionStorage`, so it
+/// can be read after the page has moved on.
+const WATCH_PROGRESS: &str = r#"
+const bar = document.getElementById('upload-bar');
+const d = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value');
+sessionStorage.setItem('gleh-bar', '0');
+Object.defineProperty(bar, 'value', {
+  configurable: true,
+  get() { return d.get.call(this); },
+  set(v) {
+    const seen = Number(sessionStorage.getItem('gleh-bar') || 0);
+    sessionStorage.setItem('gleh-bar', String(Math.max(seen, Number(v))));
+    sessionStorage.setItem('gleh-bar-shown', String(!document.getElementById('upload-progress').hidden));
+    d.set.call(this, v);
+  },
+});
+return null;
+"#;
+
+async fn journey(c: &Client, base: &str, zip: &Path) {
     let url = |p: &str| format!("{base}{p}");
 
     // --- Log in as the admin the CLI made; the login returns to the admin page.
@@ -99,6 +132,34 @@ async fn journey(c: &Client, base: &str, _zip: &Path) {
     let row = row.as_str().expect("deckhand's row").to_string();
     check_phone_width(c, "admin-users").await;
 
+    // --- Upload a course zip, watching the progress bar; it is imported at once.
+    click_and_load(c, ".admin-tabs a[href='/admin/courses']").await;
+    check_admin_page(c, "courses").await;
+    js(c, WATCH_PROGRESS).await;
+    find(c, "#upload-file")
+        .await
+        .send_keys(&zip.display().to_string())
+        .await
+        .expect("choose the zip");
+    click_and_load(c, "#upload-form button[type=submit]").await;
+    assert_eq!(path_and_query(c).await, "/admin/courses?done=uploaded");
+    assert_eq!(
+        js(
+            c,
+            "return [sessionStorage.getItem('gleh-bar'), sessionStorage.getItem('gleh-bar-shown')]"
+        )
+        .await,
+        json!(["100", "true"]),
+        "the progress bar did not reach 100%"
+    );
+    assert!(text(c, ".alert-success").await.contains("uploaded"));
+    assert_eq!(
+        text(c, "a[href='/courses/harbour-tides/index.html']").await,
+        "Harbour Tides"
+    );
+    step_shot(c, "admin-courses").await;
+    c.goto(&url("/admin/users")).await.expect("users page");
+
     // --- Disable them.
     click_and_load(
         c,
@@ -125,7 +186,11 @@ async fn journey(c: &Client, base: &str, _zip: &Path) {
     )
     .await;
     let actions: Vec<String> = serde_json::from_value(actions).expect("actions");
-    for want in ["create-user success", "disable-user success"] {
+    for want in [
+        "create-user success",
+        "upload-course success",
+        "disable-user success",
+    ] {
         assert!(
             actions.iter().any(|a| a == want),
             "{want} not in {actions:?}"

@@ -6,11 +6,12 @@ mod helpers;
 
 mod account;
 mod admin_browser;
+mod admin_courses;
 mod admin_system;
 mod admin_users;
 mod auth;
 mod avatar;
-mod browser;
+pub(crate) mod browser;
 mod courses;
 mod csrf;
 mod doctor;

@@ -13,7 +13,7 @@ mod scan;
 use std::{fs, path::Path};
 
 pub use data_json::parse_data_json;
-pub use scan::scan;
+pub use scan::{scan, scan_one};
 
 use crate::{
     catalog::Course,
@@ -129,22 +129,32 @@ pub async fn import_dir(db: &Db, dir: &Path, now: i64) -> anyhow::Result<Report>
                 for n in &p.notes {
                     report.lines.push(format!("note {}: {n}", p.uid));
                 }
-                match catalog::find_by_uid(db, &p.uid).await? {
-                    Some((id, existing)) => {
-                        catalog::update(db, id, &merge(Some(&existing), &p)).await?;
-                        report.updated += 1;
-                        report.lines.push(format!("updated {}", p.uid));
-                    }
-                    None => {
-                        catalog::insert(db, &merge(None, &p), now).await?;
-                        report.imported += 1;
-                        report.lines.push(format!("imported {}", p.uid));
-                    }
+                if upsert(db, &p, now).await? {
+                    report.imported += 1;
+                    report.lines.push(format!("imported {}", p.uid));
+                } else {
+                    report.updated += 1;
+                    report.lines.push(format!("updated {}", p.uid));
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// Stores one package: a new course (true), or the stored course of that uid updated with
+/// what the package says (false).
+pub async fn upsert(db: &Db, p: &Package, now: i64) -> sqlx::Result<bool> {
+    match catalog::find_by_uid(db, &p.uid).await? {
+        Some((id, existing)) => {
+            catalog::update(db, id, &merge(Some(&existing), p)).await?;
+            Ok(false)
+        }
+        None => {
+            catalog::insert(db, &merge(None, p), now).await?;
+            Ok(true)
+        }
+    }
 }
 
 /// The course row a package gives: the stored course (or a new one titled after the folder)

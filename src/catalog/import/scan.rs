@@ -57,6 +57,17 @@ pub fn scan(dir: &Path) -> io::Result<Vec<Found>> {
     Ok(found)
 }
 
+/// Reads the one direct sub-folder `name` of `dir` (an uploaded package, just installed).
+pub fn scan_one(dir: &Path, name: &str) -> io::Result<Found> {
+    let root = fs::canonicalize(dir)?;
+    let folder = name.to_string();
+    Ok(match read_folder(&root, &root.join(name), name) {
+        Ok(Some(p)) => Found::Package(Box::new(p)),
+        Ok(None) | Err(FolderError::NotPackage) => Found::Ignored { folder },
+        Err(FolderError::Bad(reason)) => Found::Skipped { folder, reason },
+    })
+}
+
 fn looks_like_package(path: &Path) -> bool {
     path.join("index.html").exists() || path.join("data.json").exists()
 }

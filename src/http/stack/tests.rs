@@ -122,3 +122,36 @@ async fn an_unmatched_request_runs_in_the_span_too() {
         .expect("internal_error");
     assert_eq!(e["route"], "unmatched", "{e}");
 }
+
+/// Past `REQUEST_TIMEOUT` a request is answered 408 — except on the streamed upload
+/// routes (`http::streamed`), which bound themselves by size and idle time.
+#[tokio::test]
+async fn the_overall_timeout_spares_only_the_streamed_uploads() {
+    async fn slow() -> &'static str {
+        tokio::time::sleep(REQUEST_TIMEOUT * 3).await;
+        "done"
+    }
+    let routes = Router::new()
+        .route("/slow", get(slow))
+        .route(crate::http::streamed::COURSE_UPLOAD_API, get(slow))
+        .route(crate::http::streamed::COURSE_UPLOAD_PAGE, get(slow));
+    let app = apply(routes, state().await);
+    // Virtual time from here on (the database is already open).
+    tokio::time::pause();
+    let call = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::get(path).body(Body::empty()).unwrap();
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    assert_eq!(call("/slow").await, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(
+        call(crate::http::streamed::COURSE_UPLOAD_API).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(crate::http::streamed::COURSE_UPLOAD_PAGE).await,
+        StatusCode::OK
+    );
+}
