@@ -67,23 +67,34 @@ pub struct AdminUser(pub Session);
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = parts
-            .extensions
-            .get::<MaybeUser>()
-            .and_then(|m| m.0.clone());
-        let ctx = Ctx::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let action = route_of(parts);
-        match check(state, &ctx, session, &action).await {
-            Ok(Ok(s)) => Ok(AdminUser(s)),
-            Ok(Err(Refusal::Anonymous)) => Err(anonymous_rejection(parts)),
-            Ok(Err(Refusal::NotAdmin(_))) => {
+        match check_request(parts, state).await?.1 {
+            Ok(s) => Ok(AdminUser(s)),
+            Err(Refusal::Anonymous) => Err(anonymous_rejection(parts)),
+            Err(Refusal::NotAdmin(_)) => {
                 Err(ApiError::new(StatusCode::FORBIDDEN, ADMIN_REQUIRED).into_response())
             }
-            Err(e) => Err(e.into_response()),
         }
     }
+}
+
+/// [`check`] for a request (its session, on its matched route): the request's context,
+/// and the admin's session or why not.
+pub async fn check_request(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(Ctx, Result<Session, Refusal>), Response> {
+    let session = parts
+        .extensions
+        .get::<MaybeUser>()
+        .and_then(|m| m.0.clone());
+    let ctx = Ctx::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let action = route_of(parts);
+    let outcome = check(state, &ctx, session, &action)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((ctx, outcome))
 }
 
 /// The matched route template (`/api/admin/users`), else the path, as an audit action.

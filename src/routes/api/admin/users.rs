@@ -13,7 +13,7 @@ use serde_json::json;
 use super::user_id;
 use crate::{
     admin::users,
-    auth::admin::AdminUser,
+    auth::{Session, admin::AdminUser},
     http::{ApiError, ApiResult, Ctx, JsonObject, json},
     state::AppState,
     time::iso8601,
@@ -90,9 +90,7 @@ async fn disable(
     AdminUser(s): AdminUser,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let user = users::set_disabled(&state, &ctx, &s, user_id(&body)?, true).await?;
-    let message = format!("User {} disabled", user.username);
-    Ok(json(StatusCode::OK, json!({ "message": message })))
+    set_disabled(&state, &ctx, &s, &body, true).await
 }
 
 async fn enable(
@@ -101,8 +99,19 @@ async fn enable(
     AdminUser(s): AdminUser,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let user = users::set_disabled(&state, &ctx, &s, user_id(&body)?, false).await?;
-    let message = format!("User {} enabled", user.username);
+    set_disabled(&state, &ctx, &s, &body, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &Session,
+    body: &JsonObject,
+    disabled: bool,
+) -> ApiResult<Response> {
+    let user = users::set_disabled(state, ctx, s, user_id(body)?, disabled).await?;
+    let what = if disabled { "disabled" } else { "enabled" };
+    let message = format!("User {} {what}", user.username);
     Ok(json(StatusCode::OK, json!({ "message": message })))
 }
 

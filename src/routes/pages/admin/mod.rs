@@ -30,7 +30,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use super::{NavUser, render, safe_next};
 use crate::{
     auth::{
-        MaybeUser, Session,
+        Session,
         admin::{self, REAUTH_REQUIRED, Refusal},
     },
     http::{ApiError, Ctx, wants_html},
@@ -81,16 +81,8 @@ struct DeniedPage {
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = parts
-            .extensions
-            .get::<MaybeUser>()
-            .and_then(|m| m.0.clone());
-        let ctx = Ctx::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let action = admin::route_of(parts);
-        let refusal = match admin::check(state, &ctx, session, &action).await {
-            Ok(Ok(s)) => {
+        let (ctx, refusal) = match admin::check_request(parts, state).await? {
+            (ctx, Ok(s)) => {
                 let csrf_token = crate::auth::csrf_token(state, &ctx, Some(&s));
                 return Ok(Admin {
                     user: Some(NavUser::of(&s)),
@@ -99,8 +91,7 @@ impl FromRequestParts<AppState> for Admin {
                     csrf_token,
                 });
             }
-            Ok(Err(r)) => r,
-            Err(e) => return Err(e.into_response()),
+            (ctx, Err(r)) => (ctx, r),
         };
         let no_admin = match crate::admin::users::has_admin(state).await {
             Ok(has) => !has,
