@@ -185,12 +185,13 @@ pub struct ProgressRow {
     pub authors: String,
     pub status: String,
     pub last_read: i64,
+    pub has_cover: i64,
 }
 
 pub async fn progress_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<ProgressRow>> {
     sqlx::query_as(
         "SELECT p.book_id, COALESCE(e.title, '') AS title, COALESCE(e.authors, '') AS authors, \
-           p.status, p.last_read \
+           p.status, p.last_read, COALESCE(e.has_cover, 0) AS has_cover \
          FROM ebook_progress p LEFT JOIN ebooks e ON 'calibre-' || CAST(e.id AS TEXT) = p.book_id \
          WHERE p.user_id = $1 ORDER BY p.last_read DESC, p.book_id",
     )

@@ -9,6 +9,7 @@
 
 pub mod cover;
 pub mod opds;
+pub mod reading;
 pub mod sync;
 
 use std::{sync::RwLock, time::Duration};

@@ -29,7 +29,10 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard))
-        .route("/admin/sync-ebooks", axum::routing::post(sync_ebooks_submit))
+        .route(
+            "/admin/sync-ebooks",
+            axum::routing::post(sync_ebooks_submit),
+        )
         .route("/admin/diagnostics", get(diagnostics_page))
         .route("/admin/logs", get(logs_page))
         .route("/admin/about", get(about_page).post(about_submit))
