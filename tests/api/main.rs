@@ -14,6 +14,7 @@ mod browser;
 mod courses;
 mod csrf;
 mod doctor;
+mod ebooks;
 mod hardening;
 mod learning;
 mod nginx;
