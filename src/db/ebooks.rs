@@ -93,13 +93,6 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
         .await
 }
 
-/// When the stored copy was last written (`None`: never).
-pub async fn synced_at(db: &Db) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MAX(synced_at) FROM ebooks")
-        .fetch_one(&db.pool)
-        .await
-}
-
 pub async fn note(db: &Db, user_id: i64, book_id: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT content FROM ebook_notes WHERE user_id = $1 AND book_id = $2")
         .bind(user_id)
@@ -182,16 +175,14 @@ pub async fn status(db: &Db, user_id: i64, book_id: &str) -> sqlx::Result<Option
 pub struct ProgressRow {
     pub book_id: String,
     pub title: String,
-    pub authors: String,
     pub status: String,
-    pub last_read: i64,
     pub has_cover: i64,
 }
 
 pub async fn progress_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<ProgressRow>> {
     sqlx::query_as(
-        "SELECT p.book_id, COALESCE(e.title, '') AS title, COALESCE(e.authors, '') AS authors, \
-           p.status, p.last_read, COALESCE(e.has_cover, 0) AS has_cover \
+        "SELECT p.book_id, COALESCE(e.title, '') AS title, p.status, \
+           COALESCE(e.has_cover, 0) AS has_cover \
          FROM ebook_progress p LEFT JOIN ebooks e ON 'calibre-' || CAST(e.id AS TEXT) = p.book_id \
          WHERE p.user_id = $1 ORDER BY p.last_read DESC, p.book_id",
     )

@@ -287,10 +287,11 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Page, OpdsError> {
                     // The end of an element nested in an xhtml summary: keep words apart.
                     buf.push(' ');
                 }
-                if name == "entry" && depth == 1 {
-                    if let Some(b) = building.take() {
-                        finish_entry(b, &mut page);
-                    }
+                if name == "entry"
+                    && depth == 1
+                    && let Some(b) = building.take()
+                {
+                    finish_entry(b, &mut page);
                 }
             }
             Event::Text(t) => {
@@ -361,10 +362,8 @@ fn on_open(
                 page.search = Some(url);
             }
         }
-        (1, "entry") => {
-            if page.entries.len() + page.skipped < MAX_ENTRIES {
-                *building = Some(Building::default());
-            }
+        (1, "entry") if page.entries.len() + page.skipped < MAX_ENTRIES => {
+            *building = Some(Building::default());
         }
         (2, _) if building.is_some() => {
             let Some(b) = building.as_mut() else {

@@ -198,7 +198,7 @@ impl Library {
             Err(e) => {
                 let failures = self.status().failures + 1;
                 // Logged on the first failure and then every tenth, not every interval.
-                if failures == 1 || failures % 10 == 0 {
+                if failures == 1 || failures.is_multiple_of(10) {
                     tracing::warn!(event = "ebooks_sync_failed", reason = %e, failures,
                                    duration_ms = ms);
                 }
