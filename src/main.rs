@@ -9,6 +9,7 @@ mod config;
 mod db;
 mod doctor;
 mod domain;
+mod ebooks;
 mod http;
 mod learning;
 mod logging;

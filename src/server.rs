@@ -34,12 +34,14 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url).await?;
     let keys = Keys::derive(config.secret_key.as_deref());
+    let ebooks = crate::ebooks::Library::new(config.calibre.clone())?;
     Ok(AppState {
         config: Arc::new(config),
         db,
         hasher: Hasher::new(),
         keys: Arc::new(keys),
         content_cache: Arc::default(),
+        ebooks: Arc::new(ebooks),
     })
 }
 
@@ -249,6 +251,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
     let janitor = spawn_janitor(state.clone());
+    crate::ebooks::sync::spawn(state.clone());
     shutdown_signal().await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!(

@@ -65,4 +65,6 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// `/api/content` for anonymous callers.
     pub content_cache: Arc<BodyCache>,
+    /// The Calibre-Web library: its client and the state of its synchronisation.
+    pub ebooks: Arc<crate::ebooks::Library>,
 }

@@ -1,6 +1,6 @@
 //! The admin panel's diagnostics (docs/design.md "Admin panel"): the database (reachable,
 //! how fast), its migrations, the content folder, the TLS certificate's days left, free
-//! disk for the logs, and `gleh doctor`'s lines. Each part has a `status` (`ok`, `warn`,
+//! disk for the logs, the Calibre-Web library's synchronisation, and `gleh doctor`'s lines. Each part has a `status` (`ok`, `warn`,
 //! `fail`) and a short fixed message: never an error's text, never a secret. The file
 //! system and doctor's checks block, so they run on the blocking pool.
 
@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::{
     db::Backend,
     doctor::{self, LOG_MIN_FREE_BYTES, Line},
+    ebooks::Health,
     http::{ApiError, ApiResult},
     state::AppState,
     time::now,
@@ -33,7 +34,23 @@ pub struct Diagnostics {
     pub content: Content,
     pub tls: Tls,
     pub log_disk: LogDisk,
+    pub calibre: CalibreWeb,
     pub doctor: Doctor,
+}
+
+/// The e-book library: whether the last synchronisation with Calibre-Web worked, and the
+/// stored copy's size and age (a failure is a warning: the last good copy is served).
+#[derive(Serialize)]
+pub struct CalibreWeb {
+    pub status: &'static str,
+    pub configured: bool,
+    pub books: Option<i64>,
+    pub last_success: Option<i64>,
+    pub last_attempt: Option<i64>,
+    pub last_duration_ms: Option<u64>,
+    /// The last failure's reason (a fixed sentence), when the last attempt failed.
+    pub last_error: Option<String>,
+    pub message: &'static str,
 }
 
 #[derive(Serialize)]
@@ -120,6 +137,7 @@ pub async fn gather(state: &AppState) -> ApiResult<Diagnostics> {
     .map_err(ApiError::internal)?;
     let tls = tls(state.config.tls.is_some(), local.cert_not_after);
     let log_disk = log_disk(state.config.log_dir.is_some(), local.log_free_bytes);
+    let calibre = calibre(state).await;
     let mut checks = vec![
         Check {
             id: "db.reachable",
@@ -147,6 +165,15 @@ pub async fn gather(state: &AppState) -> ApiResult<Diagnostics> {
             message,
         },
     ));
+    checks.push(Check {
+        id: "calibre.sync",
+        status: match calibre.status {
+            "ok" => "pass",
+            "fail" => "fail",
+            _ => "warn",
+        },
+        message: format!("Calibre-Web library — {}", calibre.message),
+    });
     let count = |s: &str| checks.iter().filter(|c| c.status == s).count();
     let summary = Summary {
         pass: count("pass"),
@@ -159,8 +186,37 @@ pub async fn gather(state: &AppState) -> ApiResult<Diagnostics> {
         content,
         tls,
         log_disk,
+        calibre,
         doctor: Doctor { checks, summary },
     })
+}
+
+async fn calibre(state: &AppState) -> CalibreWeb {
+    let lib = &state.ebooks;
+    let st = lib.status();
+    let books = tokio::time::timeout(DB_TIMEOUT, crate::db::ebooks::count(&state.db))
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let (status, message) = match lib.health() {
+        Health::Disabled => ("ok", "CALIBRE_WEB_URL is not set: no e-books."),
+        Health::Starting => ("warn", "The first synchronisation has not finished yet."),
+        Health::Healthy => ("ok", "The last synchronisation with Calibre-Web worked."),
+        Health::Degraded => (
+            "warn",
+            "The last synchronisation failed: the last good copy is served.",
+        ),
+    };
+    CalibreWeb {
+        status,
+        configured: lib.enabled(),
+        books,
+        last_success: st.last_success,
+        last_attempt: st.last_attempt,
+        last_duration_ms: st.duration_ms,
+        last_error: st.last_error,
+        message,
+    }
 }
 
 async fn database(state: &AppState) -> Database {

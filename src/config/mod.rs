@@ -7,6 +7,7 @@
 //! `env`; the checks that judge a value are in `validate`, and `gleh config`'s output is
 //! `render`. Problems are collected, never returned early, so a refused start names them all.
 
+mod calibre;
 mod env;
 mod limits;
 mod logs;
@@ -20,6 +21,7 @@ use std::{fmt::Write as _, path::PathBuf, time::Duration};
 
 use ipnet::IpNet;
 
+pub use calibre::Calibre;
 pub use render::redact_url;
 pub(crate) use validate::{SEED_EXAMPLE_KEY, distinct_chars};
 
@@ -153,6 +155,8 @@ pub struct Config {
     pub content_dir: PathBuf,
     /// DATA_DIR: where uploaded files (avatars) are kept; never served as a directory.
     pub data_dir: PathBuf,
+    /// CALIBRE_WEB_URL and its companions; `None`: the hub has no e-books.
+    pub calibre: Option<Calibre>,
 }
 
 /// A configuration that could not be used, with one human line per problem.
@@ -190,6 +194,7 @@ impl Config {
         let session = Session::from_env(&mut vars, prod);
         let limits = Limits::from_env(&mut vars, prod);
         let logs = Logs::from_env(&mut vars, prod);
+        let calibre = Calibre::from_env(&mut vars);
         if !vars.problems.is_empty() {
             return Err(ConfigErrors(vars.problems));
         }
@@ -220,6 +225,7 @@ impl Config {
             log_dir: logs.dir,
             content_dir: storage.content_dir,
             data_dir: storage.data_dir,
+            calibre,
         })
     }
 

@@ -58,6 +58,20 @@ impl Config {
         line("LOG_DIR", &log_dir);
         line("CONTENT_DIR", &self.content_dir.display());
         line("DATA_DIR", &self.data_dir.display());
+        match &self.calibre {
+            None => line("CALIBRE_WEB_URL", &"<unset: no e-books>"),
+            Some(c) => {
+                line("CALIBRE_WEB_URL", &redact_url(&c.url));
+                let (user, password) = match &c.credentials {
+                    Some((u, p)) => (u.clone(), format!("<redacted, {} bytes>", p.len())),
+                    None => ("<unset>".to_string(), "<unset>".to_string()),
+                };
+                line("CALIBRE_WEB_USERNAME", &user);
+                line("CALIBRE_WEB_PASSWORD", &password);
+                line("CALIBRE_WEB_EXTERNAL_URL", &c.external_url);
+                line("CALIBRE_REFRESH_INTERVAL", &c.refresh_interval.as_secs());
+            }
+        }
         out
     }
 
@@ -160,6 +174,15 @@ mod tests {
         assert!(lines.contains(&"SECRET_KEY: <redacted, 32 bytes>"));
         assert!(lines.contains(&"DATABASE_URL: postgres://u:***@db/gleh"));
         assert!(!text.contains("hunter2") && !text.contains("0123456789abcdef"));
-        assert_eq!(lines.last(), Some(&"DATA_DIR: ./data"));
+        assert_eq!(lines.last(), Some(&"CALIBRE_WEB_URL: <unset: no e-books>"));
+        let vars = Vars::from_pairs(&[
+            ("CALIBRE_WEB_URL", "http://cw:8083"),
+            ("CALIBRE_WEB_USERNAME", "hub"),
+            ("CALIBRE_WEB_PASSWORD", "calibre-pw-1"),
+        ]);
+        let text = Config::from_vars(vars).expect("valid").describe();
+        assert!(text.contains("CALIBRE_WEB_PASSWORD: <redacted, 12 bytes>"));
+        assert!(text.contains("CALIBRE_WEB_EXTERNAL_URL: /calibre-web"));
+        assert!(!text.contains("calibre-pw-1"));
     }
 }

@@ -1,5 +1,5 @@
 //! The store: every SQL statement of the hub lives under this folder, one file per table
-//! group (`users`, `sessions`, `limits`, `catalog`, `learning`, `audit`, `settings`), as plain `async fn`s
+//! group (`users`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`, `settings`), as plain `async fn`s
 //! taking the `Db` (or a transaction they open themselves), with rows decoded by column
 //! name into `FromRow` structs.
 //!
@@ -17,6 +17,7 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub mod audit;
 pub mod catalog;
+pub mod ebooks;
 pub mod learning;
 pub mod limits;
 mod migrate;

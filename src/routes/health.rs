@@ -1,5 +1,6 @@
 //! `GET /health` (no database work) and `GET /health/deep` (database, migrations, TLS
-//! certificate days left; 503 when one is unhealthy).
+//! certificate days left; 503 when one is unhealthy; the Calibre-Web library, degraded at
+//! worst).
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::json;
@@ -46,6 +47,24 @@ async fn health_deep(State(state): State<AppState>) -> Response {
         },
     };
     let healthy = db_ok && migrations_ok && tls_ok;
+    // The e-books never fail the check: when Calibre-Web is down the last good copy is
+    // served, so the component (and the whole, if otherwise healthy) is "degraded", 200.
+    let lib = &state.ebooks;
+    let ebooks_health = lib.health();
+    let st = lib.status();
+    let calibre = json!({
+        "status": ebooks_health.as_str(),
+        "last_success": st.last_success,
+        "last_error": st.last_error,
+        "books": st.books,
+    });
+    let overall = if !healthy {
+        "unhealthy"
+    } else if ebooks_health == crate::ebooks::Health::Degraded {
+        "degraded"
+    } else {
+        "healthy"
+    };
     json(
         if healthy {
             StatusCode::OK
@@ -53,8 +72,9 @@ async fn health_deep(State(state): State<AppState>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE
         },
         json!({
-            "status": status(healthy),
+            "status": overall,
             "components": {
+                "calibre_web": calibre,
                 "database": {"status": status(db_ok)},
                 "migrations": {"status": status(migrations_ok), "pending": pending.map(|p| p.len())},
                 "tls_certificate": tls,

@@ -15,6 +15,7 @@ pub(crate) mod browser;
 mod courses;
 mod csrf;
 mod doctor;
+mod ebooks;
 mod hardening;
 mod learning;
 mod nginx;

@@ -29,6 +29,7 @@ async fn state() -> AppState {
         hasher: Hasher::new(),
         keys: Arc::new(Keys::derive(None)),
         content_cache: Arc::default(),
+        ebooks: Arc::new(crate::ebooks::Library::new(None).expect("no e-books")),
     }
 }
 

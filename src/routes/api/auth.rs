@@ -1,12 +1,12 @@
 //! `POST /api/register`, `/api/login`, `/api/logout`, `GET /api/check_session` and
-//! `GET /csrf-token` (docs/design.md "HTTP contract"). The account work itself is
+//! `GET /csrf-token` and `GET /auth/check` (docs/design.md "HTTP contract"). The account work itself is
 //! `auth::account`, shared with the HTML forms.
 
 use axum::{
     Router,
     extract::State,
-    http::{StatusCode, header},
-    response::Response,
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::json;
@@ -27,6 +27,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/check_session", get(check_session))
+        .route("/auth/check", get(auth_check))
+}
+
+/// `GET /auth/check`, for nginx `auth_request` in front of Calibre-Web (deploy/nginx/):
+/// 200 with `X-Remote-User: <username>` for a live session, 401 otherwise; never cached.
+async fn auth_check(MaybeUser(s): MaybeUser) -> Response {
+    let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let name = s.and_then(|s| HeaderValue::from_str(&s.user.username).ok());
+    match name {
+        Some(v) => (
+            StatusCode::OK,
+            [no_store, (HeaderName::from_static("x-remote-user"), v)],
+        )
+            .into_response(),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            [
+                no_store,
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+            ],
+            "Unauthorized",
+        )
+            .into_response(),
+    }
 }
 
 /// `{username, password}`, both non-empty strings.

@@ -1,11 +1,12 @@
-//! `GET /api/content`: the catalog as JSON, with the caller's progress and notes.
+//! `GET /api/content`: the catalog as JSON, with the caller's progress and notes, then the
+//! e-books of the stored Calibre-Web library (the original's shape).
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::json;
 
 use crate::{
     auth::MaybeUser,
-    db::catalog,
+    db::{catalog, ebooks},
     http::{self, ApiError, ApiResult},
     state::AppState,
 };
@@ -26,7 +27,13 @@ async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiR
         return Ok(http::json_bytes(StatusCode::OK, body));
     }
     let entries = catalog::list_for_user(&state.db, user).await?;
-    let items: Vec<_> = entries
+    let books = if state.ebooks.enabled() {
+        ebooks::list(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    let external = state.ebooks.external_url();
+    let mut items: Vec<_> = entries
         .into_iter()
         .map(|e| {
             json!({
@@ -42,6 +49,18 @@ async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiR
             })
         })
         .collect();
+    items.extend(books.into_iter().map(|b| {
+        json!({
+            "type": "ebook",
+            "uid": b.uid(),
+            "title": b.title,
+            "author": b.authors,
+            "path": format!("/textbook/{}", b.uid()),
+            "reader_url": b.reader_url(external),
+            "cover_path": b.cover_path(),
+            "categories": b.category_list(),
+        })
+    }));
     let body = axum::body::Bytes::from(
         serde_json::to_vec(&json!({"content": items})).map_err(ApiError::internal)?,
     );

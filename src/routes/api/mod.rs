@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod avatar;
 mod content;
+mod ebooks;
 mod learning;
 mod profile;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(profile::router())
         .merge(avatar::router())
         .merge(content::router())
+        .merge(ebooks::router())
         .merge(learning::router())
         .merge(admin::router())
 }

@@ -1,4 +1,4 @@
-//! The catalog (home page): every course as a card, narrowed by a free-text search (`q`)
+//! The catalog (home page): every course as a card and the e-books ("Featured Textbooks"), narrowed by a free-text search (`q`)
 //! and any number of subject filters (`category`), with the subjects that would narrow the
 //! results further offered as links.
 
@@ -13,7 +13,10 @@ use super::{NavUser, catalog_url, initials, render, tone};
 use crate::{
     auth::MaybeUser,
     catalog,
-    db::catalog::{self as stored, CatalogEntry},
+    db::{
+        catalog::{self as stored, CatalogEntry},
+        ebooks::Ebook,
+    },
     domain::ProgressStatus,
     http::{ApiError, Ctx},
     state::AppState,
@@ -62,9 +65,44 @@ const TOP_FACETS: usize = 12;
 /// At most this many subject filters at once.
 const MAX_FILTERS: usize = 10;
 
+/// A book on the home page.
+pub struct BookCard {
+    pub uid: String,
+    pub title: String,
+    pub authors: String,
+    pub cover: String,
+    pub initials: String,
+    pub tone: u32,
+    pub categories: Vec<String>,
+    pub more_categories: usize,
+}
+
+fn book_card(b: Ebook, cats: Vec<String>) -> BookCard {
+    let shown: Vec<String> = cats.iter().take(3).cloned().collect();
+    BookCard {
+        uid: b.uid(),
+        cover: b.cover_path(),
+        initials: initials(&b.title),
+        tone: tone(&b.authors),
+        more_categories: cats.len() - shown.len(),
+        categories: shown,
+        title: b.title,
+        authors: b.authors,
+    }
+}
+
+/// Books shown under "Featured Textbooks" when nothing is searched.
+const FEATURED_BOOKS: usize = 12;
+/// Most books listed for a search.
+const MAX_BOOK_RESULTS: usize = 200;
+
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
+    books: Vec<BookCard>,
+    /// Books that match (before the cap of the list).
+    books_matched: usize,
+    books_total: usize,
     user: Option<NavUser>,
     csrf_token: String,
     query: String,
@@ -146,6 +184,19 @@ impl Filters {
             .all(|w| cats.iter().any(|c| c.to_lowercase() == *w))
     }
 
+    /// Does the book pass the search (title, authors, summary, subjects) and every subject
+    /// filter?
+    fn admits_book(&self, b: &Ebook, cats: &[String], wanted: &[String]) -> bool {
+        let needle = self.query.to_lowercase();
+        let text = needle.is_empty()
+            || [&b.title, &b.authors, &b.summary, &b.categories]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&needle));
+        text && wanted
+            .iter()
+            .all(|w| cats.iter().any(|c| c.to_lowercase() == *w))
+    }
+
     /// The subject filters in force, each with the address that removes it.
     fn active(&self) -> Vec<ActiveFilter> {
         let selected_refs = self.selected_refs();
@@ -167,10 +218,13 @@ impl Filters {
 
     /// Subjects that narrow the current results, most common first: the top ones and the
     /// rest (alphabetical). None once the filter limit is reached.
-    fn facets(&self, results: &[(CatalogEntry, Vec<String>)]) -> (Vec<Facet>, Vec<Facet>) {
+    fn facets<'a>(
+        &self,
+        results: impl Iterator<Item = &'a Vec<String>>,
+    ) -> (Vec<Facet>, Vec<Facet>) {
         let wanted = self.wanted();
         let mut counts: Vec<(String, usize)> = Vec::new();
-        for (_, cats) in results {
+        for cats in results {
             for c in cats {
                 let lower = c.to_lowercase();
                 if wanted.contains(&lower) {
@@ -267,7 +321,37 @@ pub async fn index(
         })
         .filter(|(e, cats)| filters.admits(e, cats, &wanted))
         .collect();
-    let (facets, more_facets) = filters.facets(&results);
+    let stored_books = if state.ebooks.enabled() {
+        crate::db::ebooks::list(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    let books_total = stored_books.len();
+    let book_results: Vec<(Ebook, Vec<String>)> = stored_books
+        .into_iter()
+        .map(|b| {
+            let cats = b.category_list();
+            (b, cats)
+        })
+        .filter(|(b, cats)| filters.admits_book(b, cats, &wanted))
+        .collect();
+    let books_matched = book_results.len();
+    let (facets, more_facets) = filters.facets(
+        results
+            .iter()
+            .map(|(_, c)| c)
+            .chain(book_results.iter().map(|(_, c)| c)),
+    );
+    let filtered_now = !filters.query.is_empty() || !filters.selected.is_empty();
+    let books: Vec<BookCard> = book_results
+        .into_iter()
+        .take(if filtered_now {
+            MAX_BOOK_RESULTS
+        } else {
+            FEATURED_BOOKS
+        })
+        .map(|(b, cats)| book_card(b, cats))
+        .collect();
     let active = filters.active();
     let courses = results
         .into_iter()
@@ -292,6 +376,9 @@ pub async fn index(
             facets,
             more_facets,
             show_progress: s.is_some(),
+            books,
+            books_matched,
+            books_total,
             in_progress,
             completed,
         },

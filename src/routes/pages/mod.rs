@@ -7,7 +7,7 @@
 //! filters), `account` (login, registration and logout forms), `profile` (the profile
 //! page and its form posts: `POST /profile`, `POST /profile/avatar` and
 //! `POST /profile/password`), `learning` (the course page's progress and note forms),
-//! `about` (the public About page) and `admin` (the admin panel's tabs).
+//! `textbook` (the e-book page and its forms), `about` (the public About page) and `admin` (the admin panel's tabs).
 //! Their form posts call the same operations as the JSON API (`auth::account`,
 //! `avatar::upload`, `profile`, `learning`) and show a client error next to its form.
 //! This module keeps what they share (`render`, `safe_next`, the not-found page) and the
@@ -20,6 +20,7 @@ mod admin;
 mod catalog;
 mod learning;
 mod profile;
+mod textbook;
 
 use askama::Template;
 use axum::{
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
             post(profile::avatar_submit).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .merge(learning::router())
+        .merge(textbook::router())
         .merge(admin::router())
 }
 

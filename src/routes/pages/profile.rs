@@ -143,6 +143,9 @@ struct ProfilePage {
     in_progress: Vec<LearningItem>,
     completed: Vec<LearningItem>,
     notes: Vec<LearningItem>,
+    /// Books the user is reading ("Currently Reading") and has finished.
+    reading: Vec<LearningItem>,
+    finished: Vec<LearningItem>,
     min_password: usize,
     max_about: usize,
     max_short: usize,
@@ -201,6 +204,42 @@ async fn profile_page(
             notes.push(item(excerpt));
         }
     }
+    let (mut reading, mut finished) = (Vec::new(), Vec::new());
+    let book_item = |book_id: &str, title: &str, cover: bool, excerpt: String| {
+        let title = if title.is_empty() {
+            "A book no longer in the library".to_string()
+        } else {
+            title.to_string()
+        };
+        let thumbnail = match crate::ebooks::parse_book_id(book_id) {
+            Some(n) if cover => format!("/api/calibre/cover/{n}"),
+            _ => String::new(),
+        };
+        LearningItem {
+            url: format!("/textbook/{}", catalog::encode_path(book_id)),
+            initials: initials(&title),
+            tone: tone(&title),
+            title,
+            thumbnail,
+            excerpt,
+        }
+    };
+    for p in crate::db::ebooks::progress_for_user(&state.db, user.id).await? {
+        let item = book_item(&p.book_id, &p.title, p.has_cover != 0, String::new());
+        if p.status == "completed" {
+            finished.push(item);
+        } else {
+            reading.push(item);
+        }
+    }
+    for n in crate::db::ebooks::notes_for_user(&state.db, user.id).await? {
+        let note = n.content.trim();
+        let mut excerpt: String = note.chars().take(NOTE_EXCERPT).collect();
+        if note.chars().count() > NOTE_EXCERPT {
+            excerpt.push('…');
+        }
+        notes.push(book_item(&n.book_id, &n.title, false, excerpt));
+    }
     let (status, error, error_for) = match error {
         Some((e, form)) => (e.status, e.message, form),
         None => (StatusCode::OK, String::new(), FormId::None),
@@ -227,6 +266,8 @@ async fn profile_page(
             in_progress,
             completed,
             notes,
+            reading,
+            finished,
             min_password: state.config.min_password_length,
             max_about: MAX_ABOUT_ME,
             max_short: MAX_SHORT_FIELD,

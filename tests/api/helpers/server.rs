@@ -59,6 +59,11 @@ const SCRUB: &[&str] = &[
     "LOG_LEVEL",
     "CONTENT_DIR",
     "RUST_LOG",
+    "CALIBRE_WEB_URL",
+    "CALIBRE_WEB_USERNAME",
+    "CALIBRE_WEB_PASSWORD",
+    "CALIBRE_WEB_EXTERNAL_URL",
+    "CALIBRE_REFRESH_INTERVAL",
 ];
 
 /// A `gleh` command with a clean environment, run in `dir`.

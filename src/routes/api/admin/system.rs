@@ -1,5 +1,5 @@
 //! `GET status`, `GET diagnostics`, `GET logs?lines=&level=&event=`, `GET/POST
-//! about-content` (docs/design.md "Admin panel").
+//! about-content`, `POST sync-ebooks` (docs/design.md "Admin panel").
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde::Deserialize;
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/diagnostics", get(diagnostics))
         .route("/api/admin/logs", get(logs))
         .route("/api/admin/about-content", get(about).post(set_about))
+        .route("/api/admin/sync-ebooks", axum::routing::post(sync_ebooks))
 }
 
 async fn status(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiResult<Response> {
@@ -88,5 +89,17 @@ async fn set_about(
     Ok(json(
         StatusCode::OK,
         json!({"message": "About content updated successfully"}),
+    ))
+}
+
+async fn sync_ebooks(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    AdminUser(s): AdminUser,
+) -> ApiResult<Response> {
+    let books = system::sync_ebooks(&state, &ctx, &s).await?;
+    Ok(json(
+        StatusCode::OK,
+        json!({"message": "E-books synchronised.", "ebooks_count": books}),
     ))
 }

@@ -29,6 +29,10 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard))
+        .route(
+            "/admin/sync-ebooks",
+            axum::routing::post(sync_ebooks_submit),
+        )
         .route("/admin/diagnostics", get(diagnostics_page))
         .route("/admin/logs", get(logs_page))
         .route("/admin/about", get(about_page).post(about_submit))
@@ -52,22 +56,61 @@ struct DashboardPage {
     window_minutes: u64,
     /// The other tabs (path, label), for the dashboard's links.
     links: Vec<(&'static str, &'static str)>,
+    /// Whether e-books are configured (the "Synchronise" button).
+    calibre: bool,
 }
 
-async fn dashboard(State(state): State<AppState>, a: Admin) -> Response {
+async fn dashboard(
+    State(state): State<AppState>,
+    a: Admin,
+    LenientQuery(d): LenientQuery<Done>,
+) -> Response {
+    let notice = if d.done == "ebooks-synced" {
+        "E-books synchronised."
+    } else {
+        ""
+    };
+    dashboard_page(&state, a, notice, String::new(), StatusCode::OK).await
+}
+
+/// `POST /admin/sync-ebooks`: 303 to the dashboard, or the dashboard with the reason.
+async fn sync_ebooks_submit(
+    State(state): State<AppState>,
+    a: Admin,
+    _form: AdminForm<serde::de::IgnoredAny>,
+) -> Response {
+    match system::sync_ebooks(&state, &a.ctx, &a.s).await {
+        Ok(_) => done("/admin", "ebooks-synced"),
+        Err(e) if e.status.is_client_error() || e.status == StatusCode::BAD_GATEWAY => {
+            let status = e.status;
+            dashboard_page(&state, a, "", e.message, status).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn dashboard_page(
+    state: &AppState,
+    a: Admin,
+    notice: &str,
+    error: String,
+    code: StatusCode,
+) -> Response {
+    let state = state.clone();
     let s = match system::status(&state).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
     let left = sudo::seconds_left(&state, &a.s);
     render(
-        StatusCode::OK,
+        code,
         &DashboardPage {
             user: a.user,
             csrf_token: a.csrf_token,
             tab: "/admin".into(),
-            notice: String::new(),
-            error: String::new(),
+            notice: notice.to_string(),
+            error,
+            calibre: state.ebooks.enabled(),
             courses: s.courses,
             ebooks: s.ebooks,
             users: s.users,
