@@ -183,7 +183,8 @@ pub async fn set_password_hash(
     Ok(ended)
 }
 
-/// Deletes the account with its sessions, progress and notes, in one transaction.
+/// Deletes the account with its sessions, course and e-book progress and notes, in one
+/// transaction.
 /// False when there was no such account.
 pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
     let mut tx = db.pool.begin().await?;
@@ -191,6 +192,8 @@ pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM course_progress WHERE user_id = $1",
         "DELETE FROM course_notes WHERE user_id = $1",
+        "DELETE FROM ebook_notes WHERE user_id = $1",
+        "DELETE FROM ebook_progress WHERE user_id = $1",
     ] {
         sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
     }
@@ -369,6 +372,8 @@ pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result
         AccountChange::Delete => &[
             "DELETE FROM course_progress WHERE user_id = $1",
             "DELETE FROM course_notes WHERE user_id = $1",
+            "DELETE FROM ebook_notes WHERE user_id = $1",
+            "DELETE FROM ebook_progress WHERE user_id = $1",
             "DELETE FROM users WHERE id = $1",
         ],
         AccountChange::Disable => &["UPDATE users SET disabled = 1 WHERE id = $1"],

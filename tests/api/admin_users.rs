@@ -446,6 +446,18 @@ async fn account_changes_end_sessions(backend: Backend) {
     let avatars = s.db.dir().join("data").join("avatars");
     let stored = || std::fs::read_dir(&avatars).map(|d| d.count()).unwrap_or(0);
     assert_eq!(stored(), 1, "avatar not stored in {avatars:?}");
+    for sql in [
+        "INSERT INTO ebook_notes (user_id, book_id, content, updated_at) \
+         VALUES ($1, 'calibre-4', 'n', 0)",
+        "INSERT INTO ebook_progress (user_id, book_id, status, last_read) \
+         VALUES ($1, 'calibre-4', 'in_progress', 0)",
+    ] {
+        sqlx::query(sql)
+            .bind(carol_id)
+            .execute(&pool)
+            .await
+            .expect("e-book row");
+    }
 
     let r = post(
         &mut root,
@@ -458,7 +470,12 @@ async fn account_changes_end_sessions(backend: Backend) {
     assert_eq!(r.json()["message"], "User carol deleted successfully");
     assert!(!authenticated(&mut carol).await);
     assert_eq!(stored(), 0, "avatar file left behind");
-    for table in ["course_progress", "course_notes"] {
+    for table in [
+        "course_progress",
+        "course_notes",
+        "ebook_notes",
+        "ebook_progress",
+    ] {
         assert_eq!(s.db.count(table).await, 0, "{table} rows left behind");
     }
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
