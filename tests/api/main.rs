@@ -15,6 +15,7 @@ mod courses;
 mod csrf;
 mod doctor;
 mod hardening;
+mod import_gleh;
 mod learning;
 mod nginx;
 mod seed;
