@@ -10,6 +10,7 @@ mod db;
 mod doctor;
 mod domain;
 mod http;
+mod import;
 mod learning;
 mod logging;
 mod markdown;
