@@ -204,4 +204,23 @@ mod tests {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
+
+    /// `cargo test --bin gleh werkzeug::tests::timings -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn timings() {
+        for (name, h, pw) in [
+            ("scrypt 32768:8:1", ADMIN, "admin123"),
+            ("scrypt 16384:8:1", FRANK, "Password123"),
+            ("pbkdf2 sha256 600000", BOB, "BobsOldPassw0rd"),
+            ("pbkdf2 sha256 260000", CAROL, "carol-pbkdf2-260k"),
+        ] {
+            let parsed = parse(h).unwrap();
+            let t = std::time::Instant::now();
+            for _ in 0..5 {
+                assert!(verify(pw, &parsed));
+            }
+            eprintln!("{name}: {:?} per verification", t.elapsed() / 5);
+        }
+    }
 }
