@@ -11,6 +11,7 @@ mod doctor;
 mod domain;
 mod ebooks;
 mod http;
+mod import;
 mod learning;
 mod logging;
 mod markdown;

@@ -4,13 +4,18 @@
 
 use axum::http::HeaderValue;
 
-use super::session::{self, Session};
+use super::{
+    password::Format,
+    session::{self, Session},
+};
 use crate::{
     db::{
         sessions::NewSession,
         users::{self, Created, User},
     },
-    domain::{MAX_PASSWORD_BYTES, MAX_USERNAME, NewPassword, Username, username_key},
+    domain::{
+        MAX_PASSWORD_BYTES, MAX_USERNAME, NewPassword, Username, is_weak_password, username_key,
+    },
     http::{ApiError, ApiResult, Ctx},
     state::AppState,
     time::now,
@@ -108,10 +113,26 @@ pub async fn login(
         super::rate_limit::clear_failures(&state.db, &key).await?;
     }
     crate::metrics::login(true);
+    // The original's hash (Werkzeug) is replaced by Argon2id at the first login it opens.
+    if Format::of(&user.password_hash) == Format::Werkzeug {
+        let hash = state.hasher.hash(password.to_string()).await?;
+        if users::upgrade_password_hash(&state.db, user.id, &user.password_hash, &hash).await? {
+            tracing::info!(
+                event = "password_rehashed",
+                user_id = user.id,
+                from = "werkzeug"
+            );
+        }
+    }
+    let weak = is_weak_password(password, state.config.min_password_length);
     // A new id at login, and the browser's previous session (if any) ends with it.
     let old = previous.map(|s| s.id_hash.as_slice());
     let ip = ctx.ip.to_string();
-    let value = session::open(&state.db, old, user.id, &ip, &ctx.user_agent, now).await?;
+    let peer = (ip.as_str(), ctx.user_agent.as_str());
+    let value = session::open(&state.db, old, user.id, peer, now, weak).await?;
+    if weak {
+        tracing::info!(event = "password_change_required", user_id = user.id);
+    }
     let cookie = session::set_cookie(&state.config, &value);
     tracing::info!(
         event = "login_success",
@@ -260,6 +281,7 @@ pub async fn change_password(
         ip: &ip,
         user_agent: &ctx.user_agent,
         now: now(),
+        password_change_required: false,
     };
     let ended = users::set_password_hash(&state.db, user.id, &hash, Some(&new)).await?;
     let cookie = session::set_cookie(&state.config, &value);

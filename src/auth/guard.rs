@@ -29,6 +29,37 @@ pub fn token_exempt(path: &str) -> bool {
     matches!(path, "/api/login" | "/api/register" | "/api/logout")
 }
 
+/// What a session held to "password change required" may still reach: the password form
+/// and its post (page and API), logout, the session probes, and the static files the form
+/// page loads.
+fn allowed_while_change_required(method: &Method, path: &str) -> bool {
+    matches!(
+        path,
+        "/api/profile/change-password"
+            | "/profile/password"
+            | "/api/logout"
+            | "/logout"
+            | "/api/check_session"
+            | "/csrf-token"
+            | "/health"
+            | "/health/deep"
+    ) || (path == "/profile" && matches!(*method, Method::GET | Method::HEAD))
+        || path.starts_with("/static/")
+        || path.starts_with("/avatars/")
+}
+
+/// The answer to anything else while the password must change: 403 JSON for the API, 303
+/// to the password form for a page.
+fn change_required(path: &str) -> Response {
+    if path.starts_with("/api/") {
+        ApiError::new(StatusCode::FORBIDDEN, PASSWORD_CHANGE_REQUIRED).into_response()
+    } else {
+        axum::response::Redirect::to("/profile").into_response()
+    }
+}
+
+pub const PASSWORD_CHANGE_REQUIRED: &str = "Password change required";
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -153,7 +184,8 @@ async fn check_unsafe(
     }
 }
 
-/// The middleware: session, then method, then (for unsafe methods) origin and token.
+/// The middleware: session, then method, then (for unsafe methods) origin and token, then
+/// the one place "password change required" is enforced.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
         return ApiError::internal("request context missing").into_response();
@@ -174,6 +206,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             Err(refused) => return refused,
         };
     }
+    let held = session.as_ref().is_some_and(|s| s.password_change_required);
+    if held && !allowed_while_change_required(req.method(), req.uri().path()) {
+        return change_required(req.uri().path());
+    }
     req.extensions_mut().insert(MaybeUser(session));
     let mut res = next.run(req).await;
     if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
@@ -181,4 +217,44 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .append(header::SET_COOKIE, session::clear_cookie(&state.config));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_session_reaches_only_the_password_change() {
+        let ok = |m: Method, p: &str| allowed_while_change_required(&m, p);
+        for p in [
+            "/api/profile/change-password",
+            "/profile/password",
+            "/api/logout",
+            "/logout",
+            "/api/check_session",
+            "/csrf-token",
+            "/static/style.css",
+        ] {
+            assert!(ok(Method::POST, p) || ok(Method::GET, p), "{p}");
+        }
+        assert!(ok(Method::GET, "/profile"));
+        assert!(!ok(Method::POST, "/profile"));
+        for p in [
+            "/",
+            "/api/content",
+            "/api/profile",
+            "/admin",
+            "/course/x",
+            "/courses/x/index.html",
+        ] {
+            assert!(!ok(Method::GET, p), "{p}");
+        }
+        assert_eq!(
+            change_required("/api/content").status(),
+            StatusCode::FORBIDDEN
+        );
+        let page = change_required("/admin/users");
+        assert_eq!(page.status(), StatusCode::SEE_OTHER);
+        assert_eq!(page.headers()[header::LOCATION], "/profile");
+    }
 }

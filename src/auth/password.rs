@@ -3,7 +3,10 @@
 //!
 //! Hashing runs on tokio's blocking pool behind a semaphore sized to the CPU count, so a
 //! flood of logins queues here instead of stalling the async workers that serve everything
-//! else.
+//! else. The same pool verifies the original GLEH's Werkzeug hashes (`werkzeug`), which an
+//! import brings along and the first successful login replaces with Argon2id.
+
+mod werkzeug;
 
 use std::sync::{Arc, Mutex};
 
@@ -109,8 +112,26 @@ impl Hasher {
             .await?
     }
 
-    /// Verifies against a stored PHC string. Malformed stored hashes simply fail.
+    /// Verifies against a stored hash: an Argon2 PHC string, or a Werkzeug hash within its
+    /// bounds (`werkzeug`). Anything else is no usable password: it fails, after the same
+    /// work as a wrong password (the dummy verification).
     pub async fn verify(&self, password: String, stored: String) -> anyhow::Result<bool> {
+        match Format::of(&stored) {
+            Format::Argon2 => self.verify_argon2(password, stored).await,
+            Format::Werkzeug => {
+                self.blocking(move |_, _| {
+                    werkzeug::parse(&stored).is_some_and(|h| werkzeug::verify(&password, &h))
+                })
+                .await
+            }
+            Format::Unusable => {
+                self.verify_dummy(password).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn verify_argon2(&self, password: String, stored: String) -> anyhow::Result<bool> {
         self.blocking(move |mem, busy| verify_with(mem, busy, &password, &stored))
             .await
     }
@@ -126,10 +147,37 @@ impl Hasher {
             })
             .await?
             .clone();
-        self.verify(password, dummy).await?;
+        self.verify_argon2(password, dummy).await?;
         Ok(())
     }
 }
+
+/// What kind of stored hash a string is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A PHC string of Argon2 (`$argon2id$…`): this hub's own.
+    Argon2,
+    /// A Werkzeug hash of the original within the bounds this hub verifies.
+    Werkzeug,
+    /// Anything else (another format, hostile parameters, the import's `!` marker): no
+    /// password can log in with it until an admin or `gleh user set-password` sets one.
+    Unusable,
+}
+
+impl Format {
+    pub fn of(stored: &str) -> Format {
+        if stored.starts_with("$argon2") {
+            Format::Argon2
+        } else if werkzeug::parse(stored).is_some() {
+            Format::Werkzeug
+        } else {
+            Format::Unusable
+        }
+    }
+}
+
+/// What the import stores for an account whose original hash nobody can verify.
+pub const UNUSABLE_HASH: &str = "!";
 
 fn hash_with(mem: &MemoryPool, busy: bool, password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];

@@ -34,6 +34,9 @@ pub struct Session {
     pub user: SessionUser,
     /// When the holder last entered their password (login or re-authentication), unix s.
     pub reauth_at: i64,
+    /// Opened with a password too weak to keep: until it is changed, `auth::guard` lets
+    /// this session reach only the password change, logout and the session probes.
+    pub password_change_required: bool,
 }
 
 pub enum Loaded {
@@ -71,14 +74,15 @@ pub fn new_id() -> (String, Vec<u8>) {
 }
 
 /// Opens a session for `user_id`, ending `old` (the caller's previous session, if any) in
-/// the same transaction; returns the cookie value.
+/// the same transaction; returns the cookie value. `weak`: the password that opened it is
+/// too weak to keep (the session is held to the password form).
 pub async fn open(
     db: &Db,
     old: Option<&[u8]>,
     user_id: i64,
-    ip: &str,
-    user_agent: &str,
+    (ip, user_agent): (&str, &str),
     now: i64,
+    weak: bool,
 ) -> sqlx::Result<String> {
     let (value, id_hash) = new_id();
     let new = NewSession {
@@ -87,6 +91,7 @@ pub async fn open(
         ip,
         user_agent,
         now,
+        password_change_required: weak,
     };
     sessions::replace(db, old, &new).await?;
     Ok(value)
@@ -116,6 +121,7 @@ pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result
             is_admin: row.is_admin != 0,
         },
         reauth_at: row.reauth_at,
+        password_change_required: row.password_change_required != 0,
     }))
 }
 

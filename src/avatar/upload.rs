@@ -167,3 +167,36 @@ pub async fn receive(
     );
     Ok(name)
 }
+
+/// An avatar read from a file (`gleh import-gleh --avatars DIR`): the checks, decoding and
+/// re-encoding of an upload, then stored under a new name unless `check_only`. The inner
+/// `Err` is why the file was refused (the upload's message).
+pub async fn from_file(
+    data_dir: &std::path::Path,
+    filename: &str,
+    bytes: Vec<u8>,
+    check_only: bool,
+) -> anyhow::Result<Result<Option<String>, &'static str>> {
+    let Some(kind) = Kind::from_filename(filename) else {
+        return Ok(Err(Invalid::FileType.message()));
+    };
+    if bytes.len() > MAX_BYTES {
+        return Ok(Err(Invalid::TooLarge.message()));
+    }
+    let _permit = DECODE_PERMITS.acquire().await?;
+    let dir = files::dir(data_dir);
+    let done = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        let encoded = match process(&bytes, kind) {
+            Ok(e) => e,
+            Err(why) => return Ok(Err(why.message())),
+        };
+        if check_only {
+            return Ok(Ok(None));
+        }
+        let name = files::new_name(encoded.ext);
+        files::store(&dir, &name, &encoded.bytes)?;
+        Ok(Ok(Some(name)))
+    })
+    .await??;
+    Ok(done)
+}

@@ -47,6 +47,22 @@ enum Command {
     /// Manage the course catalog.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Import the original GLEH's users, courses, progress and notes from its database
+    /// (SOURCE is its DATABASE_URL: sqlite:///path, sqlite://path or postgres(ql)://…),
+    /// in one transaction; a second run adds nothing. Prints a report.
+    ImportGleh {
+        source: String,
+        /// Write nothing; print the same report.
+        #[arg(long)]
+        dry_run: bool,
+        /// The original's static/avatars/ folder: each user's picture goes through the
+        /// upload checks and is re-encoded.
+        #[arg(long)]
+        avatars: Option<std::path::PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Post-deployment checks (docs/checklist.md §10–§15) against a live URL: PASS / WARN / FAIL /
     /// SKIP lines; exit 1 on any FAIL, 2 when the URL cannot be reached.
     Verify(crate::verify::Args),
@@ -145,6 +161,20 @@ pub fn run() -> i32 {
             Some(Command::Courses(CoursesCommand::Import { dir })) => {
                 crate::catalog::import::run(&config, &dir).await
             }
+            Some(Command::ImportGleh {
+                source,
+                dry_run,
+                avatars,
+                json,
+            }) => {
+                let opts = crate::import::Options {
+                    source,
+                    dry_run,
+                    avatars,
+                    json,
+                };
+                crate::import::run(&config, &opts).await
+            }
             Some(Command::Config | Command::GenSecret | Command::Verify(_)) => Ok(0),
         }
     });
@@ -176,6 +206,12 @@ fn doctor_config_failures(problems: &[String], json: bool) -> i32 {
         println!("0 passed, 0 warnings, {} failed", problems.len());
     }
     1
+}
+
+/// The hub's database for a command that needs its schema: in development and test modes
+/// pending migrations are applied first (as `serve` does); production refuses.
+pub(crate) async fn open_migrated(config: &Config) -> anyhow::Result<Db> {
+    Db::connect_ready(&config.database_url, !config.is_production()).await
 }
 
 async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {

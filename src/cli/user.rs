@@ -40,10 +40,7 @@ async fn find(db: &Db, username: &str) -> anyhow::Result<User> {
 }
 
 pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url).await?;
-    if !db.pending().await?.is_empty() {
-        bail!("the database has pending migrations: run `gleh migrate` first");
-    }
+    let db = super::open_migrated(config).await?;
     match cmd {
         UserCommand::Create { username, admin } => {
             let name = Username::parse(&username).map_err(anyhow::Error::msg)?;

@@ -94,11 +94,11 @@ pub async fn count(db: &Db) -> sqlx::Result<i64> {
         .await
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds the thirteen descriptive fields of a course, title to learning_resources, in that
 /// order — the column order both statements below list.
-fn bind_fields<'q>(q: AnyQuery<'q>, c: &'q Course) -> AnyQuery<'q> {
+pub(super) fn bind_fields<'q>(q: AnyQuery<'q>, c: &'q Course) -> AnyQuery<'q> {
     q.bind(&c.title)
         .bind(&c.description)
         .bind(&c.categories)

@@ -16,6 +16,24 @@ impl Db {
         }
     }
 
+    /// Connects for a command that needs the schema: with pending migrations, applies them
+    /// when `may_migrate` (development and test modes, as `serve` does), else refuses.
+    pub async fn connect_ready(url: &str, may_migrate: bool) -> anyhow::Result<Db> {
+        let db = Db::connect(url).await?;
+        let pending = db.pending().await?;
+        if !pending.is_empty() {
+            if !may_migrate {
+                anyhow::bail!("the database has pending migrations: run `gleh migrate` first");
+            }
+            db.migrate().await?;
+            eprintln!(
+                "applied {} pending migration(s) first (not production)",
+                pending.len()
+            );
+        }
+        Ok(db)
+    }
+
     /// Applies every pending migration; returns how many were applied.
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let before = self.pending().await?.len();

@@ -1,5 +1,7 @@
 //! The store: every SQL statement of the hub lives under this folder, one file per table
-//! group (`users`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`, `settings`), as plain `async fn`s
+//! group (`users`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`,
+//! `settings`; `import` writes what `gleh import-gleh` planned, `legacy` reads the
+//! original's database), as plain `async fn`s
 //! taking the `Db` (or a transaction they open themselves), with rows decoded by column
 //! name into `FromRow` structs.
 //!
@@ -18,7 +20,9 @@ use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 pub mod audit;
 pub mod catalog;
 pub mod ebooks;
+pub mod import;
 pub mod learning;
+pub mod legacy;
 pub mod limits;
 mod migrate;
 pub mod sessions;

@@ -14,6 +14,8 @@ pub struct Found {
     pub disabled: i64,
     /// When this session last proved its password (login or re-authentication).
     pub reauth_at: i64,
+    /// 1 when it was opened with a password too weak to keep (until it is changed).
+    pub password_change_required: i64,
 }
 
 /// One of a user's sessions, for the list they see.
@@ -33,6 +35,8 @@ pub struct NewSession<'a> {
     pub ip: &'a str,
     pub user_agent: &'a str,
     pub now: i64,
+    /// Opened with a password too weak to keep: held to the password form.
+    pub password_change_required: bool,
 }
 
 /// Inserts `s` within a caller's transaction, and notes the login on the account.
@@ -42,13 +46,14 @@ pub(super) async fn insert_with(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, reauth_at, ip, \
-         user_agent) VALUES ($1, $2, $3, $3, $3, $4, $5)",
+         user_agent, password_change_required) VALUES ($1, $2, $3, $3, $3, $4, $5, $6)",
     )
     .bind(s.id_hash.to_vec())
     .bind(s.user_id)
     .bind(s.now)
     .bind(s.ip.to_string())
     .bind(s.user_agent.to_string())
+    .bind(i64::from(s.password_change_required))
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
@@ -75,8 +80,8 @@ pub async fn replace(db: &Db, old: Option<&[u8]>, new: &NewSession<'_>) -> sqlx:
 
 pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
     sqlx::query_as(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, s.reauth_at, u.username, u.is_admin, \
-         u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        "SELECT s.user_id, s.created_at, s.last_seen_at, s.reauth_at, \
+         s.password_change_required, u.username, u.is_admin, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash.to_vec())
     .fetch_optional(&db.pool)

@@ -183,6 +183,24 @@ pub async fn set_password_hash(
     Ok(ended)
 }
 
+/// Replaces the password hash `old` by `new` (the same password, a better hash) unless it
+/// changed meanwhile; sessions are left alone. True when it was replaced.
+pub async fn upgrade_password_hash(
+    db: &Db,
+    user_id: i64,
+    old: &str,
+    new: &str,
+) -> sqlx::Result<bool> {
+    let res =
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
+            .bind(user_id)
+            .bind(old)
+            .execute(&db.pool)
+            .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 /// Deletes the account with its sessions, course and e-book progress and notes, in one
 /// transaction.
 /// False when there was no such account.

@@ -7,6 +7,6 @@ mod password;
 mod progress;
 mod username;
 
-pub use password::{MAX_PASSWORD_BYTES, NewPassword};
+pub use password::{MAX_PASSWORD_BYTES, NewPassword, is_weak as is_weak_password};
 pub use progress::ProgressStatus;
 pub use username::{MAX_USERNAME, Username, key_of as username_key};

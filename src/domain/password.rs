@@ -41,6 +41,19 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Is a password that has just logged in too weak to keep: shorter than `min_len` or on
+/// the common list (with the same trailing-digits rule as for a new one)? Such a login is
+/// held to "password change required" (docs/design.md "Passwords and accounts").
+pub fn is_weak(password: &str, min_len: usize) -> bool {
+    password.chars().count() < min_len || is_common(password)
+}
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "!@#$%^&*?.".contains(c));
+    COMMON.contains(lower.as_str()) || (stem.len() >= 4 && COMMON.contains(stem))
+}
+
 /// Why a new password was refused; the text is shown to the user.
 fn policy_violation(password: &str, username: &str, min_len: usize) -> Option<String> {
     let chars = password.chars().count();
@@ -56,9 +69,9 @@ fn policy_violation(password: &str, username: &str, min_len: usize) -> Option<St
         return Some(format!("Password must be at least {min_len} characters."));
     }
     let lower = password.to_lowercase();
-    // "Password1234" is "password" with digits appended: refuse both forms.
     let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "!@#$%^&*?.".contains(c));
-    if COMMON.contains(lower.as_str()) || (stem.len() >= 4 && COMMON.contains(stem)) {
+    // "Password1234" is "password" with digits appended: refuse both forms.
+    if is_common(password) {
         return Some(
             "This password is on a list of commonly used passwords; choose another.".into(),
         );
@@ -86,6 +99,17 @@ mod tests {
         assert!(policy_violation(&"x".repeat(1025), "u", 8).is_some());
         assert!(policy_violation(&"xyzzy-plugh-".repeat(10), "u", 8).is_none());
         assert!(policy_violation("aegis_test_user1", "aegis_test_user", 8).is_some());
+    }
+
+    #[test]
+    fn weak_passwords_of_the_original() {
+        for weak in ["admin123", "test123", "Password123", "short"] {
+            assert!(is_weak(weak, 8), "{weak}");
+        }
+        for fine in ["Alice-Learns-2025", "BobsOldPassw0rd", "carol-pbkdf2-260k"] {
+            assert!(!is_weak(fine, 8), "{fine}");
+        }
+        assert!(is_weak("Alice-Learns-2025", 20));
     }
 
     #[test]

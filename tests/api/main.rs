@@ -17,6 +17,7 @@ mod csrf;
 mod doctor;
 mod ebooks;
 mod hardening;
+mod import_gleh;
 mod learning;
 mod nginx;
 mod seed;

@@ -95,10 +95,7 @@ pub async fn run(config: &Config, dir: &Path) -> anyhow::Result<i32> {
         eprintln!("error: cannot read {}: {e}", dir.display());
         return Ok(1);
     }
-    let db = Db::connect(&config.database_url).await?;
-    if !db.pending().await?.is_empty() {
-        anyhow::bail!("the database has pending migrations: run `gleh migrate` first");
-    }
+    let db = Db::connect_ready(&config.database_url, !config.is_production()).await?;
     let report = import_dir(&db, dir, now()).await?;
     for line in &report.lines {
         println!("{line}");

@@ -125,7 +125,8 @@ async fn check_session(MaybeUser(s): MaybeUser) -> Response {
         Some(s) => json(
             StatusCode::OK,
             json!({"is_authenticated": true, "user": {
-                "id": s.user.id, "username": s.user.username, "is_admin": s.user.is_admin}}),
+                "id": s.user.id, "username": s.user.username, "is_admin": s.user.is_admin},
+                "password_change_required": s.password_change_required}),
         ),
         None => json(StatusCode::UNAUTHORIZED, json!({"is_authenticated": false})),
     }

@@ -294,6 +294,9 @@ pub async fn profile(
         "Your new profile picture is in place."
     } else if q.saved.is_some() {
         "Your profile has been saved."
+    } else if s.password_change_required {
+        "Your password is too short or too common to keep: choose a new one below before \
+         using the hub."
     } else {
         ""
     };

@@ -1,0 +1,261 @@
+//! Moving from the original (docs/design.md "Moving from the original"): the "password
+//! change required" state of a weak login, `gleh import-gleh` of the fixture database
+//! (`../shared/fixtures/gleh-db/`) as SQLite and as a PostgreSQL dump, and backups.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{
+        Backend, Client, PW, Server, TestDb, assert_error, env_vec, logged_in, postgres_available,
+        run, start,
+    },
+};
+
+/// A client held to "password change required" can reach only the password change,
+/// logout and the session probes; changing the password clears it.
+async fn assert_held_until_changed(c: &mut Client, current: &str) {
+    let r = c.get("/api/check_session").send().await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["password_change_required"], true);
+    for path in [
+        "/api/content",
+        "/api/profile",
+        "/api/sessions",
+        "/api/admin/users",
+    ] {
+        let r = c.get(path).send().await;
+        assert_error(&r, StatusCode::FORBIDDEN, "Password change required");
+    }
+    for path in ["/", "/about", "/admin", "/course/x"] {
+        let r = c.get(path).header("Accept", "text/html").send().await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.header("location").as_deref(), Some("/profile"), "{path}");
+    }
+    let r = c.get("/profile").header("Accept", "text/html").send().await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("too short or too common"), "{}", r.body);
+    let token = c.csrf().await;
+    let r = c
+        .post("/api/course/note")
+        .header("X-CSRFToken", &token)
+        .json(&json!({"course_uid": "x", "content": "y"}))
+        .send()
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "Password change required");
+    let r = c
+        .post("/api/profile/change-password")
+        .header("X-CSRFToken", &token)
+        .json(&json!({"current_password": current, "new_password": PW, "confirm_password": PW}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c.get("/api/check_session").send().await;
+    assert_eq!(r.json()["password_change_required"], false);
+    assert_eq!(c.get("/api/content").send().await.status, StatusCode::OK);
+}
+
+async fn weak_login_must_change_password(backend: Backend) {
+    // An account made when the minimum was 8, on a hub that now asks for 16.
+    let s = start(backend, &[("MIN_PASSWORD_LENGTH", "16")]).await;
+    let env = env_vec(&[("DATABASE_URL", &s.db.url)]);
+    let out = run(
+        &s.db.dir(),
+        &env,
+        &["user", "create", "olduser"],
+        Some("Tr0ub4dor-x\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = logged_in(&s, "olduser", "Tr0ub4dor-x").await;
+    assert_held_until_changed(&mut c, "Tr0ub4dor-x").await;
+    // A strong password's login is not held.
+    let mut c = logged_in(&s, "olduser", PW).await;
+    let r = c.get("/api/check_session").send().await;
+    assert_eq!(r.json()["password_change_required"], false);
+}
+
+both_backends!(weak_login_must_change_password);
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/gleh-db")
+}
+
+/// The original's database as a `SOURCE`: the SQLite file, or the PostgreSQL dump restored
+/// with psql into a fresh database (kept alive by the returned `TestDb`).
+async fn source(kind: Backend) -> Option<(String, Option<TestDb>)> {
+    match kind {
+        Backend::Sqlite => Some((
+            format!("sqlite:///{}", fixtures().join("gleh.sqlite").display()),
+            None,
+        )),
+        Backend::Postgres => {
+            if !postgres_available().await {
+                return None;
+            }
+            let db = TestDb::new(Backend::Postgres).await;
+            let out = std::process::Command::new("psql")
+                .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+                .arg(fixtures().join("gleh.pg.sql"))
+                .output()
+                .expect("run psql");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some((db.url.clone(), Some(db)))
+        }
+    }
+}
+
+fn import(s: &Server, args: &[&str]) -> (bool, Value, String) {
+    let mut all = vec!["import-gleh"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = s.cli(&all, None);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (out.status.success(), json, stderr)
+}
+
+async fn stored_hash(s: &Server, username: &str) -> String {
+    let pool = s.db.pool().await;
+    let h: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&pool)
+        .await
+        .expect("user row");
+    pool.close().await;
+    h
+}
+
+async fn imports_the_original(target: Backend, from: Backend) {
+    let Some((url, _keep)) = source(from).await else {
+        return;
+    };
+    let s = start(target, &[]).await;
+    // A dry run writes nothing and reports the same.
+    let (ok, dry, err) = import(&s, &[&url, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["counts"]["users"]["added"], 8);
+    assert_eq!(s.db.count("users").await, 0);
+    assert_eq!(s.db.count("course_notes").await, 0);
+
+    let started = std::time::Instant::now();
+    let (ok, report, err) = import(&s, &[&url]);
+    eprintln!("import of the fixture: {:?}", started.elapsed());
+    assert!(ok, "{err}");
+    assert_eq!(report["counts"]["users"], json!({"added": 8, "present": 0}));
+    assert_eq!(report["renamed"][0]["from"], "dave");
+    assert_eq!(report["renamed"][0]["to"], "dave-2");
+    assert_eq!(report["ebook_rows"], 3);
+    let skipped = report["skipped"].to_string();
+    assert!(skipped.contains("done!!"), "{skipped}");
+    assert!(skipped.contains("calibre-notanumber"), "{skipped}");
+    if from == Backend::Sqlite {
+        assert!(skipped.contains("orphan: course 4"), "{skipped}");
+        assert_eq!(report["counts"]["progress"]["added"], 3);
+    }
+    let changed = report["changed"].to_string();
+    assert!(changed.contains("javascript:alert(1)"), "{changed}");
+    assert!(changed.contains("Legacy/package/index.html"), "{changed}");
+    assert!(
+        !report.to_string().contains("$B5u1MzV6UZcIN9VJ"),
+        "a hash in the report"
+    );
+
+    // Every account logs in with the original's password; its hash becomes Argon2id.
+    let accounts: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("accounts.json")).unwrap())
+            .unwrap();
+    let weak = ["admin", "testuser1", "frank"];
+    for a in accounts.as_array().unwrap() {
+        let (name, pw) = (
+            a["username"].as_str().unwrap(),
+            a["password"].as_str().unwrap(),
+        );
+        let here = if name == "dave" { "dave-2" } else { name };
+        assert!(!stored_hash(&s, here).await.starts_with("$argon2"));
+        let mut c = logged_in(&s, here, pw).await;
+        assert!(
+            stored_hash(&s, here).await.starts_with("$argon2id$"),
+            "{here}"
+        );
+        let r = c.get("/api/check_session").send().await;
+        assert_eq!(r.json()["user"]["is_admin"], a["admin"], "{here}");
+        assert_eq!(
+            r.json()["password_change_required"],
+            weak.contains(&name),
+            "{here}"
+        );
+        // And again, now against the Argon2id hash.
+        logged_in(&s, here, pw).await;
+        let mut bad = s.client();
+        assert_eq!(
+            bad.login(here, "wrong-password-1").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let mut admin = logged_in(&s, "admin", "admin123").await;
+    assert_held_until_changed(&mut admin, "admin123").await;
+
+    // Alice's note with a <script> tag is on its course page, escaped.
+    let mut alice = logged_in(&s, "alice", "Alice-Learns-2025").await;
+    let r = alice
+        .get("/course/18-06-spring-2010")
+        .header("Accept", "text/html")
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("&#60;script&#62;steal()"), "{}", r.body);
+    assert!(!r.body.contains("<script>steal()"));
+    let content = alice.get("/api/content").send().await.json();
+    let text = content.to_string();
+    assert!(
+        text.contains("Completed") && text.contains("In Progress"),
+        "{text}"
+    );
+
+    // A second run adds nothing.
+    let (ok, again, err) = import(&s, &[&url]);
+    assert!(ok, "{err}");
+    for t in ["users", "courses", "progress", "notes"] {
+        assert_eq!(again["counts"][t]["added"], 0, "{t}");
+    }
+    assert_eq!(s.db.count("users").await, 8);
+}
+
+async fn imports_the_sqlite_fixture(backend: Backend) {
+    imports_the_original(backend, Backend::Sqlite).await;
+}
+
+async fn imports_the_postgres_dump(backend: Backend) {
+    imports_the_original(backend, Backend::Postgres).await;
+}
+
+/// A database that is not the original's (here: this hub's own) is refused, nothing
+/// written.
+async fn refuses_a_source_that_is_not_the_original(backend: Backend) {
+    let s = start(backend, &[]).await;
+    s.create_user("keeper", PW);
+    let (ok, _, err) = import(&s, &[&s.db.url.clone()]);
+    assert!(!ok);
+    assert!(err.contains("not a database of the original GLEH"), "{err}");
+    let (ok, _, err) = import(&s, &["sqlite:///nonexistent/gleh.db"]);
+    assert!(!ok);
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(s.db.count("users").await, 1);
+}
+
+both_backends!(
+    imports_the_sqlite_fixture,
+    imports_the_postgres_dump,
+    refuses_a_source_that_is_not_the_original
+);
