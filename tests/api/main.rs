@@ -10,6 +10,7 @@ mod admin_courses;
 mod admin_system;
 mod admin_users;
 mod auth;
+mod calibre_real;
 mod avatar;
 pub(crate) mod browser;
 mod courses;
