@@ -470,13 +470,25 @@ async fn real_calibre_web_library_and_single_sign_on() {
     let stranger = login("stranger");
     let r = run_curl(&["-b", &stranger, &cw_home]);
     assert_eq!(r.status, 302, "{}", r.body);
+    // Over https: Calibre-Web learns the scheme from X-Scheme, else it would send the
+    // browser to http://.
+    let to = r.header("location").unwrap_or("");
     assert!(
-        r.header("location")
-            .unwrap_or("")
-            .contains("/calibre-web/login"),
+        to.starts_with(&format!("{tls}/calibre-web/login")) || to.starts_with("/calibre-web/login"),
         "{:?}",
         r.headers
     );
+    // Its login form sets Calibre-Web's own session cookie: scoped to /calibre-web/, so it
+    // never reaches or shadows the hub's cookie.
+    let r = run_curl(&["-b", &stranger, &format!("{tls}/calibre-web/login")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set = r.all("set-cookie");
+    eprintln!("Calibre-Web's login page sets: {set:?}");
+    assert!(!set.is_empty(), "{:?}", r.headers);
+    for sc in set {
+        assert!(sc.contains("Path=/calibre-web"), "{sc}");
+        assert!(sc.to_ascii_lowercase().contains("; secure"), "{sc}");
+    }
 
     // Logout through nginx; the old cookie no longer opens Calibre-Web.
     let r = run_curl(&["-b", &cookie, &format!("{tls}/csrf-token")]);
