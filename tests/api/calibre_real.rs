@@ -29,8 +29,7 @@ use serde_json::Value;
 
 use crate::helpers::{Backend, PW, SECRET, Server, free_port, tool};
 use crate::nginx::{
-    CLIENT_IP, PROXY_IP, Ports, curl, ipv6_loopback, render_main, render_site, replace,
-    start_nginx,
+    CLIENT_IP, PROXY_IP, Ports, curl, ipv6_loopback, render_main, render_site, replace, start_nginx,
 };
 
 const HELPER: &str = include_str!("calibre_real.py");

@@ -78,7 +78,11 @@ fn refusal(fake: &Fake, headers: &HeaderMap) -> Option<Response> {
 
 /// Book n (1-based): title "Book n", author, two subjects, an epub link, a cover.
 fn entry(n: usize) -> String {
-    let subject = if n.is_multiple_of(2) { "Mathematics" } else { "Physics" };
+    let subject = if n.is_multiple_of(2) {
+        "Mathematics"
+    } else {
+        "Physics"
+    };
     format!(
         r#"  <entry>
     <title>Book {n} &amp; Co</title>
