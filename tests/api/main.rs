@@ -12,6 +12,7 @@ mod admin_users;
 mod auth;
 mod avatar;
 pub(crate) mod browser;
+mod calibre_real;
 mod courses;
 mod csrf;
 mod doctor;

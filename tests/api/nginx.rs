@@ -24,18 +24,18 @@ use serde_json::Value;
 use crate::helpers::{Backend, PW, SECRET, Server, free_port, tool};
 
 /// Where nginx connects to gleh from (listed in TRUSTED_PROXIES).
-const PROXY_IP: &str = "127.0.0.2";
+pub(crate) const PROXY_IP: &str = "127.0.0.2";
 /// Where the client (curl) connects to nginx from.
-const CLIENT_IP: &str = "127.0.0.3";
+pub(crate) const CLIENT_IP: &str = "127.0.0.3";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-fn ipv6_loopback(port: u16) -> bool {
+pub(crate) fn ipv6_loopback(port: u16) -> bool {
     TcpListener::bind(("::1", port)).is_ok()
 }
 
 /// Replaces `from` by `to`, asserting it occurs exactly `times` times in the file, so a
 /// change to the file's shape breaks this test instead of silently testing less.
-fn replace(conf: &mut String, from: &str, to: &str, times: usize) {
+pub(crate) fn replace(conf: &mut String, from: &str, to: &str, times: usize) {
     let n = conf.matches(from).count();
     assert_eq!(
         n, times,
@@ -44,15 +44,15 @@ fn replace(conf: &mut String, from: &str, to: &str, times: usize) {
     *conf = conf.replace(from, to);
 }
 
-struct Ports {
-    https: u16,
-    http: u16,
-    upstream: u16,
-    ipv6: bool,
+pub(crate) struct Ports {
+    pub(crate) https: u16,
+    pub(crate) http: u16,
+    pub(crate) upstream: u16,
+    pub(crate) ipv6: bool,
 }
 
 /// deploy/nginx/gleh.conf with the test's ports, certificate and proxy source address.
-fn render_site(ports: &Ports, cert: &Path, key: &Path) -> String {
+pub(crate) fn render_site(ports: &Ports, cert: &Path, key: &Path) -> String {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nginx/gleh.conf");
     let mut conf = std::fs::read_to_string(file).expect("read deploy/nginx/gleh.conf");
     let (https, http) = (ports.https, ports.http);
@@ -109,7 +109,7 @@ fn render_site(ports: &Ports, cert: &Path, key: &Path) -> String {
 /// A minimal nginx.conf around the site: every path nginx writes is in `dir`, so it runs
 /// (as root or not) without touching /etc/nginx or /var/lib/nginx. One process
 /// (`master_process off`), so workers never switch to a user that cannot read `dir`.
-fn render_main(dir: &Path, site: &str) -> String {
+pub(crate) fn render_main(dir: &Path, site: &str) -> String {
     let d = dir.display();
     let mime = if Path::new("/etc/nginx/mime.types").is_file() {
         "include /etc/nginx/mime.types;"
@@ -139,13 +139,13 @@ http {{
 }
 
 /// A running nginx; killed when dropped.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
     dir: PathBuf,
 }
 
 impl Nginx {
-    fn error_log(&self) -> String {
+    pub(crate) fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
     }
 }
@@ -157,7 +157,7 @@ impl Drop for Nginx {
     }
 }
 
-fn start_nginx(nginx: &Path, dir: &Path, ports: &Ports) -> Nginx {
+pub(crate) fn start_nginx(nginx: &Path, dir: &Path, ports: &Ports) -> Nginx {
     let conf = dir.join("nginx.conf");
     let args = |extra: &[&str]| {
         let mut cmd = Command::new(nginx);
@@ -206,36 +206,36 @@ fn start_nginx(nginx: &Path, dir: &Path, ports: &Ports) -> Nginx {
 }
 
 /// One curl run, as the client at CLIENT_IP.
-struct Curl {
-    status: u16,
+pub(crate) struct Curl {
+    pub(crate) status: u16,
     /// Response headers, names lower-cased, in order.
-    headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
     /// curl's `-v` trace (stderr), where docs/checklist.md §11 Test 1 greps for Set-Cookie.
-    verbose: String,
+    pub(crate) verbose: String,
 }
 
 impl Curl {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .collect()
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.body))
     }
 }
 
-fn curl(curl: &Path, dir: &Path, args: &[&str]) -> Curl {
+pub(crate) fn curl(curl: &Path, dir: &Path, args: &[&str]) -> Curl {
     let head = dir.join("curl-headers");
     let body = dir.join("curl-body");
     let out = Command::new(curl)
