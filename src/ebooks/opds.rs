@@ -50,8 +50,12 @@ pub struct Page {
     /// Entries without a Calibre book number (skipped, as the original skipped them).
     pub skipped: usize,
     pub next: Option<Url>,
-    /// The OpenSearch description or template (`rel="search"`).
+    /// The OpenSearch description (`rel="search"` of type
+    /// `application/opensearchdescription+xml`; else the first `rel="search"` link).
     pub search: Option<Url>,
+    /// A `rel="search"` Atom template as written (`/opds/search/{searchTerms}`): kept
+    /// unresolved, since resolving would percent-encode its braces.
+    pub search_template: Option<String>,
 }
 
 /// Why a page was refused. The messages are fixed: they never quote the document.
@@ -356,10 +360,18 @@ fn on_open(
             let Some(url) = resolve(attr(attrs, "href")) else {
                 return Ok(());
             };
+            let href = attr(attrs, "href").trim();
             if rel == "next" && page.next.is_none() {
                 page.next = Some(url);
-            } else if rel == "search" && page.search.is_none() {
-                page.search = Some(url);
+            } else if rel == "search" {
+                let description = attr(attrs, "type").contains("opensearchdescription");
+                if href.contains("{searchTerms}") && !description {
+                    if page.search_template.is_none() {
+                        page.search_template = Some(cut(href.to_string(), MAX_SHORT));
+                    }
+                } else if page.search.is_none() {
+                    page.search = Some(url);
+                }
             }
         }
         (1, "entry") if page.entries.len() + page.skipped < MAX_ENTRIES => {

@@ -16,6 +16,7 @@ mod courses;
 mod csrf;
 mod doctor;
 mod ebooks;
+mod ebooks_feeds;
 mod hardening;
 mod learning;
 mod nginx;
