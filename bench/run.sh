@@ -323,7 +323,7 @@ EOF
 # from its `ebooks_synced` log line, then /api/content (courses + books) is measured.
 bench_ebooks() { # bench_ebooks KEY DATABASE_URL PORT
     local db=$1 url=$2 port=$3 fport fpid t0 deadline n base out
-    fport=$(free_port)
+    fport=$(NEXT_PORT=$((port + 1)) free_port) # not $port: gleh takes it back below
     python3 "$ROOT/bench/fake_opds.py" "$fport" "$BOOKS" 100 >"$WORK/fake-opds-$db.log" 2>&1 &
     fpid=$!
     PIDS+=("$fpid")
