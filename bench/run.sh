@@ -8,6 +8,9 @@
 #   - raw Argon2id verification rate (examples/argon2_rate.rs) vs POST /api/login (200s only)
 #   - GET /health p99 (4 connections) while 64 connections flood POST /api/login
 #   - start-to-ready (log ready_ms and spawn-to-/health wall time), idle RSS, peak RSS
+#   - e-books: a fake Calibre-Web (bench/fake_opds.py, 2,000 books in pages of 100): the
+#     synchronisation's time (log `ebooks_synced` duration_ms) and GET /api/content with
+#     50 courses and 2,000 books vs the same run's hello-world floor
 # and prints a markdown table (also written to bench/results/latest.md, git-ignored).
 # See docs/performance.md.
 #
@@ -21,6 +24,9 @@
 #   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER   (default 127.0.0.1 / 5432 / postgres)
 #   BENCH_SKIP_PG=1  skip PostgreSQL even when it is reachable
 #   BENCH_SKIP_BUILD=1  use the existing target/release binaries
+#   BENCH_ONLY_EBOOKS=1 measure only the hello-world floor and the e-book scenario
+#   BENCH_BOOKS      books in the fake Calibre-Web (default 2000)
+#   CARGO_TARGET_DIR  where the release binaries are built and looked for (default target/)
 
 set -Eeuo pipefail
 
@@ -53,12 +59,14 @@ PG_PORT=${BENCH_PG_PORT:-5432}
 PG_USER=${BENCH_PG_USER:-postgres}
 PG_DB=gleh_bench
 RESULTS_DIR="$ROOT/bench/results"
-GLEH="$ROOT/target/release/gleh"
-HELLO="$ROOT/target/release/examples/bench_hello"
-ARGON2_RATE="$ROOT/target/release/examples/argon2_rate"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+GLEH="$TARGET/release/gleh"
+HELLO="$TARGET/release/examples/bench_hello"
+BOOKS=${BENCH_BOOKS:-2000}
+ARGON2_RATE="$TARGET/release/examples/argon2_rate"
 # Only the start-up module logs at info (for the "listening" line with ready_ms); everything
 # else at warn, so per-request and per-login log lines stay out of the measurements.
-GLEH_LOG_LEVEL="warn,gleh::server=info"
+GLEH_LOG_LEVEL="warn,gleh::server=info,gleh::ebooks=info"
 
 WORK=$(mktemp -d /tmp/gleh-bench.XXXXXX)
 rm -rf "$RESULTS_DIR/logs"
@@ -240,10 +248,11 @@ declare -A R # results: R[<db>.<metric>]
 # --- per-database run ----------------------------------------------------------------------
 
 # start_gleh NAME DATABASE_URL PORT → sets GPID, G_READY_MS, G_WALL_MS; log in $WORK/NAME.log
-start_gleh() {
+start_gleh() { # start_gleh NAME DATABASE_URL PORT [VAR=VALUE…]
     local name=$1 url=$2 port=$3 t0 logf="$WORK/$1.log"
+    shift 3
     t0=$(now_ms)
-    env BIND="127.0.0.1:$port" DATABASE_URL="$url" GLEH_ENV=development \
+    env "$@" BIND="127.0.0.1:$port" DATABASE_URL="$url" GLEH_ENV=development \
         AUTH_RATE_LIMIT=1000000000 LOG_FORMAT=json LOG_LEVEL="$GLEH_LOG_LEVEL" \
         "$GLEH" serve >"$logf" 2>&1 &
     GPID=$!
@@ -309,6 +318,45 @@ SELECT COUNT(*) FROM courses;
 EOF
 }
 
+# The e-book scenario: gleh (with the 50 courses already in the database) synchronises
+# $BOOKS books from bench/fake_opds.py at start; the synchronisation's own duration is read
+# from its `ebooks_synced` log line, then /api/content (courses + books) is measured.
+bench_ebooks() { # bench_ebooks KEY DATABASE_URL PORT
+    local db=$1 url=$2 port=$3 fport fpid t0 deadline n base out
+    fport=$(NEXT_PORT=$((port + 1)) free_port) # not $port: gleh takes it back below
+    python3 "$ROOT/bench/fake_opds.py" "$fport" "$BOOKS" 100 >"$WORK/fake-opds-$db.log" 2>&1 &
+    fpid=$!
+    PIDS+=("$fpid")
+    wait_http "http://127.0.0.1:$fport/cw/opds/new" "$(now_ms)" "$fpid" >/dev/null ||
+        die "fake_opds.py did not start: $(cat "$WORK/fake-opds-$db.log")"
+    t0=$(now_ms)
+    start_gleh "$db-ebooks" "$url" "$port" CALIBRE_WEB_URL="http://127.0.0.1:$fport/cw"
+    base="http://127.0.0.1:$port"
+    deadline=$(($(now_ms) + 300000))
+    until grep -q '"event":"ebooks_synced"' "$WORK/$db-ebooks.log"; do
+        (($(now_ms) < deadline)) || die "no ebooks_synced line in 300 s: $(tail -5 "$WORK/$db-ebooks.log")"
+        grep -q '"event":"ebooks_sync_failed"' "$WORK/$db-ebooks.log" &&
+            die "synchronisation failed: $(grep ebooks_sync_failed "$WORK/$db-ebooks.log")"
+        sleep 0.05
+    done
+    R[$db.sync_wall]=$(($(now_ms) - t0))
+    out=$(grep -h '"event":"ebooks_synced"' "$WORK/$db-ebooks.log" | tail -1)
+    R[$db.sync_ms]=$(sed -n 's/.*"duration_ms":\([0-9]*\).*/\1/p' <<<"$out")
+    R[$db.sync_books]=$(sed -n 's/.*"books":\([0-9]*\).*/\1/p' <<<"$out")
+    [[ "${R[$db.sync_books]}" == "$BOOKS" ]] || die "synchronised ${R[$db.sync_books]} books, expected $BOOKS"
+    n=$(curl -fsS "$base/api/content" | python3 -c 'import json,sys; c=json.load(sys.stdin)["content"]; print(len(c), sum(i["type"] == "ebook" for i in c))')
+    [[ "$n" == "$((50 + BOOKS)) $BOOKS" ]] || die "/api/content returned '$n', expected 50 courses and $BOOKS books"
+    R[$db.content_bytes]=$(curl -fsS -o /dev/null -w '%{size_download}' "$base/api/content")
+    for ((n = 0; n < 20; n++)); do curl -fsS -o /dev/null "$base/api/content" || die "warm-up failed"; done
+    run_wrk "$WORK/wrk-content-ebooks-$db.txt" -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout 10s "$base/api/content"
+    R[$db.content_ebooks]=$(wrk_ok_rate "$WORK/wrk-content-ebooks-$db.txt")
+    R[$db.content_ebooks_bad]=$(($(wrk_non2xx "$WORK/wrk-content-ebooks-$db.txt") + $(wrk_errors "$WORK/wrk-content-ebooks-$db.txt")))
+    R[$db.rss_ebooks]=$(kib_to_mib "$(proc_kib "$GPID" VmHWM)")
+    stop_gleh
+    stop_pid "$fpid"
+    forget_pid "$fpid"
+}
+
 bench_db() { # bench_db KEY DATABASE_URL
     local db=$1 url=$2 port hport hpid n cookie out flood_pid
     log "=== $db ==="
@@ -335,6 +383,11 @@ bench_db() { # bench_db KEY DATABASE_URL
         die "gleh user create failed: $(cat "$WORK/$db-setup.log")"
     if [[ $db == sqlite ]]; then n=$(add_courses_sqlite "${url#sqlite://}"); else n=$(add_courses_pg); fi
     [[ "$n" == 50 ]] || die "expected 50 courses in $db, found '$n'"
+    if [[ "${BENCH_ONLY_EBOOKS:-0}" == 1 ]]; then
+        bench_ebooks "$db" "$url" "$port"
+        log "$db done (e-books only)"
+        return 0
+    fi
 
     start_gleh "$db" "$url" "$port"
     R[$db.ready_ms]=$G_READY_MS
@@ -396,6 +449,7 @@ bench_db() { # bench_db KEY DATABASE_URL
     sleep 1
     R[$db.rss_after]=$(kib_to_mib "$(proc_kib "$GPID" VmRSS)")
     stop_gleh
+    bench_ebooks "$db" "$url" "$port"
     log "$db done"
 }
 
@@ -489,6 +543,16 @@ MODE="full run, ${DUR} s per wrk run"
     row "first start on an empty database, \`ready_ms\` incl. migrations + seed (ms)" \
         "$(val $S ready_fresh)" "$(pgv ready_fresh)" "—" "info"
     row "RSS right after ready, before any request (MiB)" "$(val $S rss_ready)" "$(pgv rss_ready)" "—" "info"
+    row "\`GET /api/content\`, 50 courses + $BOOKS books (req/s; $(val $S content_bytes) bytes)" \
+        "$(flag "$(val $S content_ebooks)" "$(val $S content_ebooks_bad)")" \
+        "$(flag "$(pgv content_ebooks)" "$(pgv content_ebooks_bad)")" "— (info)" \
+        "$(cell2 "$(verdict SQLite "$(val $S content_ebooks)" "$(val $S hello)" '>=' 0 info)" \
+            "$(verdict PG "$(pgv content_ebooks)" "$(pgv hello)" '>=' 0 info)")"
+    row "synchronising $BOOKS books, 20 pages of 100 (ms, log \`duration_ms\`)" \
+        "$(val $S sync_ms)" "$(pgv sync_ms)" "seconds, not minutes (< 10,000 ms)" \
+        "$(cell2 "$(verdict SQLite "$(val $S sync_ms)" - '<' 10000)" "$(verdict PG "$(pgv sync_ms)" - '<' 10000)")"
+    row "gleh start → \`ebooks_synced\` logged (ms, wall)" "$(val $S sync_wall)" "$(pgv sync_wall)" "—" "info"
+    row "peak RSS with $BOOKS books after the wrk run (MiB, VmHWM)" "$(val $S rss_ebooks)" "$(pgv rss_ebooks)" "—" "info"
 } >"$WORK/table.md"
 
 mkdir -p "$RESULTS_DIR"

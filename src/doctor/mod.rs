@@ -24,6 +24,7 @@
 //! - the secret is looked for in the working-tree content of every git-tracked file and in
 //!   every object reachable from any ref (history), since a key once committed is leaked.
 
+mod calibre;
 mod database;
 mod der;
 mod logs;
@@ -58,6 +59,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
     settings::check_session(config, &mut r);
     settings::check_passwords(config, &mut r);
     settings::check_proxies(config, &mut r);
+    calibre::check_calibre(config, &mut r).await;
     r.print(json);
     Ok(if r.count(Status::Fail) > 0 { 1 } else { 0 })
 }

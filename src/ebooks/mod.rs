@@ -10,6 +10,7 @@
 pub mod cover;
 pub mod opds;
 pub mod reading;
+pub mod search;
 pub mod sync;
 
 use std::{sync::RwLock, time::Duration};

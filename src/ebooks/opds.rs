@@ -50,8 +50,12 @@ pub struct Page {
     /// Entries without a Calibre book number (skipped, as the original skipped them).
     pub skipped: usize,
     pub next: Option<Url>,
-    /// The OpenSearch description or template (`rel="search"`).
+    /// The OpenSearch description (`rel="search"` of type
+    /// `application/opensearchdescription+xml`; else the first `rel="search"` link).
     pub search: Option<Url>,
+    /// A `rel="search"` Atom template as written (`/opds/search/{searchTerms}`): kept
+    /// unresolved, since resolving would percent-encode its braces.
+    pub search_template: Option<String>,
 }
 
 /// Why a page was refused. The messages are fixed: they never quote the document.
@@ -356,10 +360,18 @@ fn on_open(
             let Some(url) = resolve(attr(attrs, "href")) else {
                 return Ok(());
             };
+            let href = attr(attrs, "href").trim();
             if rel == "next" && page.next.is_none() {
                 page.next = Some(url);
-            } else if rel == "search" && page.search.is_none() {
-                page.search = Some(url);
+            } else if rel == "search" {
+                let description = attr(attrs, "type").contains("opensearchdescription");
+                if href.contains("{searchTerms}") && !description {
+                    if page.search_template.is_none() {
+                        page.search_template = Some(cut(href.to_string(), MAX_SHORT));
+                    }
+                } else if page.search.is_none() {
+                    page.search = Some(url);
+                }
             }
         }
         (1, "entry") if page.entries.len() + page.skipped < MAX_ENTRIES => {
@@ -616,5 +628,92 @@ mod tests {
             </entry></feed>"#;
         let p = parse(feed.as_bytes(), &base()).expect("parses");
         assert_eq!((p.entries.len(), p.skipped), (0, 1));
+    }
+
+    /// The recorded feeds of tests/fixtures/opds/ (its README.md says what each is).
+    mod recorded {
+        use super::*;
+
+        macro_rules! fixture {
+            ($name:literal) => {
+                include_bytes!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/fixtures/opds/",
+                    $name
+                ))
+                .as_slice()
+            };
+        }
+
+        fn base() -> Url {
+            Url::parse("http://books.test:8083/calibre-web/opds/new").expect("url")
+        }
+
+        #[test]
+        fn a_calibre_web_page() {
+            let p = parse(fixture!("calibre-web-new.xml"), &base()).expect("parses");
+            assert_eq!(
+                p.next.as_ref().map(Url::as_str),
+                Some("http://books.test:8083/calibre-web/opds/new?offset=2")
+            );
+            assert_eq!(
+                p.search.as_ref().map(Url::as_str),
+                Some("http://books.test:8083/calibre-web/opds/osd")
+            );
+            assert_eq!(
+                p.search_template.as_deref(),
+                Some("/calibre-web/opds/search/{searchTerms}")
+            );
+            let ids: Vec<i64> = p.entries.iter().map(|e| e.id).collect();
+            assert_eq!((ids, p.skipped), (vec![7, 3], 0));
+            let e = &p.entries[0];
+            assert_eq!(e.summary, "A determinant-free approach & more.");
+            assert_eq!(e.categories, ["Mathematics"]);
+            assert_eq!(e.language, "en");
+            let f: Vec<&str> = e.acquisitions.iter().map(|(f, _)| f.as_str()).collect();
+            assert_eq!(f, ["epub", "pdf"]);
+            assert_eq!(
+                p.entries[1].authors,
+                ["Richard P. Feynman", "Robert B. Leighton"]
+            );
+            assert_eq!(p.entries[1].acquisitions[0].0, "mobi");
+        }
+
+        #[test]
+        fn broken_and_hostile_pages_are_refused() {
+            for (file, want) in [
+                (fixture!("malformed.xml"), OpdsError::Malformed),
+                (fixture!("truncated.xml"), OpdsError::Malformed),
+                (fixture!("billion-laughs.xml"), OpdsError::Dtd),
+                (fixture!("external-entity.xml"), OpdsError::Dtd),
+                (fixture!("undeclared-entity.xml"), OpdsError::UnknownEntity),
+                (fixture!("login-page.html"), OpdsError::Dtd),
+                (fixture!("cover-is-html.html"), OpdsError::NotAFeed),
+            ] {
+                let started = std::time::Instant::now();
+                assert_eq!(parse(file, &base()).err(), Some(want));
+                // Refused at once, never expanded.
+                assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            }
+        }
+
+        #[test]
+        fn an_html_cover_is_no_image() {
+            let html = fixture!("cover-is-html.html");
+            assert_eq!(crate::ebooks::cover::image_type("image/jpeg", html), None);
+            assert_eq!(crate::ebooks::cover::image_type("text/html", html), None);
+        }
+
+        #[test]
+        fn the_recorded_description() {
+            assert_eq!(
+                crate::ebooks::search::description_template(fixture!("osd.xml")),
+                Ok(Some("/calibre-web/opds/search/{searchTerms}".to_string()))
+            );
+            assert_eq!(
+                crate::ebooks::search::description_template(fixture!("billion-laughs.xml")),
+                Err(OpdsError::Dtd)
+            );
+        }
     }
 }

@@ -74,7 +74,7 @@ impl std::fmt::Display for SyncError {
     }
 }
 
-fn transport(e: &reqwest::Error) -> SyncError {
+pub(super) fn transport(e: &reqwest::Error) -> SyncError {
     if e.is_timeout() {
         SyncError::Timeout
     } else {
@@ -102,7 +102,7 @@ pub async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<
     Ok(body)
 }
 
-fn same_origin(a: &Url, b: &Url) -> bool {
+pub(super) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
@@ -110,7 +110,7 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 impl Library {
     /// One page, fetched and parsed.
-    async fn page(&self, url: &Url) -> Result<opds::Page, SyncError> {
+    pub async fn page(&self, url: &Url) -> Result<opds::Page, SyncError> {
         let req = self.get(url.clone()).ok_or(SyncError::Disabled)?;
         let resp = req
             .header(reqwest::header::ACCEPT, "application/atom+xml")

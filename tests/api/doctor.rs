@@ -835,4 +835,93 @@ async fn trusting_every_proxy_fails() {
     assert!(line.contains("0.0.0.0/0"), "{line}");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Calibre-Web (the fake server of ebooks.rs)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibre_web_is_checked() {
+    use crate::ebooks::{CW_PASSWORD, CW_USER, DOWN, HTML, SLOW, UP, fake_calibre};
+    use std::sync::atomic::Ordering;
+    let d = Deployment::good(Backend::Sqlite).await;
+
+    // Unset: one PASS line, e-books off, nothing asked of anyone.
+    let r = d.doctor(&[]);
+    let line = r.assert_status("calibre.feed", "pass");
+    assert!(line.contains("CALIBRE_WEB_URL is not set"), "{line}");
+    assert!(!r.text.contains("calibre.credentials"), "{}", r.text);
+
+    let (fake, url) = fake_calibre(12, 5).await;
+    let good = [
+        ("CALIBRE_WEB_URL", url.as_str()),
+        ("CALIBRE_WEB_USERNAME", CW_USER),
+        ("CALIBRE_WEB_PASSWORD", CW_PASSWORD),
+    ];
+    let r = d.doctor(&good);
+    assert_eq!(r.code, Some(0), "{}", r.text);
+    assert!(
+        r.assert_status("calibre.feed", "pass")
+            .contains("OPDS/Atom feed")
+    );
+    r.assert_status("calibre.credentials", "pass");
+    // The OpenSearch description was fetched and its template found the newest book.
+    let line = r.assert_status("calibre.search", "pass");
+    assert!(line.contains("OpenSearch description"), "{line}");
+    assert!(line.contains("/cw/opds/search/{searchTerms}"), "{line}");
+    assert!(line.contains("found book 1 "), "{line}");
+    assert!(
+        fake.search_calls.load(Ordering::SeqCst) >= 4,
+        "osd and search, twice"
+    );
+
+    // Wrong or missing credentials: a FAIL naming the variables, never their values.
+    let r = d.doctor(&[
+        ("CALIBRE_WEB_URL", url.as_str()),
+        ("CALIBRE_WEB_USERNAME", "hub-login-name"),
+        ("CALIBRE_WEB_PASSWORD", "wrong-pass-3b8e"),
+    ]);
+    let line = r.fails_exactly(&["calibre.credentials"]);
+    assert!(
+        line.contains("CALIBRE_WEB_USERNAME/CALIBRE_WEB_PASSWORD"),
+        "{line}"
+    );
+    let all = format!("{}{}", r.text, r.json);
+    assert!(!all.contains("wrong-pass-3b8e") && !all.contains("hub-login-name"));
+    let r = d.doctor(&[("CALIBRE_WEB_URL", url.as_str())]);
+    let line = r.fails_exactly(&["calibre.credentials"]);
+    assert!(
+        line.contains("set CALIBRE_WEB_USERNAME and CALIBRE_WEB_PASSWORD"),
+        "{line}"
+    );
+    let r = d.doctor(&good);
+    assert!(!format!("{}{}", r.text, r.json).contains(CW_PASSWORD));
+
+    // Not a feed, an error status, nobody listening, a server that never answers.
+    fake.mode.store(HTML, Ordering::SeqCst);
+    let line = d.doctor(&good).fails_exactly(&["calibre.feed"]).to_string();
+    assert!(line.contains("is not an OPDS/Atom feed"), "{line}");
+    fake.mode.store(DOWN, Ordering::SeqCst);
+    let line = d.doctor(&good).fails_exactly(&["calibre.feed"]).to_string();
+    assert!(line.contains("HTTP 503"), "{line}");
+    let nobody = [("CALIBRE_WEB_URL", "http://127.0.0.1:9/cw")];
+    let line = d
+        .doctor(&nobody)
+        .fails_exactly(&["calibre.feed"])
+        .to_string();
+    assert!(
+        line.contains("cannot connect to http://127.0.0.1:9/cw/opds"),
+        "{line}"
+    );
+    fake.mode.store(SLOW, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let line = d.doctor(&good).fails_exactly(&["calibre.feed"]).to_string();
+    assert!(line.contains("did not answer within 5 s"), "{line}");
+    // Two runs (text and JSON), each cut off by its own 5 s timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    fake.mode.store(UP, Ordering::SeqCst);
+}
+
 both_backends!(full_production_setup_passes, pending_migrations_fail);

@@ -30,20 +30,34 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{Backend, Client, PW, Server, assert_error, form_token, logged_in, start};
 
-const CW_USER: &str = "hub";
-const CW_PASSWORD: &str = "cw-pass-5d1f0a9e-never-shown";
+pub(crate) const CW_USER: &str = "hub";
+pub(crate) const CW_PASSWORD: &str = "cw-pass-5d1f0a9e-never-shown";
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-const UP: u8 = 0;
-const DOWN: u8 = 1;
-const WRONG_AUTH: u8 = 2;
+pub(crate) const UP: u8 = 0;
+pub(crate) const DOWN: u8 = 1;
+pub(crate) const WRONG_AUTH: u8 = 2;
+/// `/opds/new` streams entries for ever (no Content-Length, never ends).
+pub(crate) const ENDLESS: u8 = 3;
+/// `/opds/new` is a 100 MiB feed, sent chunked (no Content-Length).
+pub(crate) const HUGE: u8 = 4;
+/// `/opds/new` is a 100 MiB feed that says so in its Content-Length.
+pub(crate) const HUGE_DECLARED: u8 = 5;
+/// Every route answers its headers only after a minute.
+pub(crate) const SLOW: u8 = 6;
+/// `/opds/new` sends its headers at once, then one byte every half second, for ever.
+pub(crate) const TRICKLE: u8 = 7;
+/// `/opds` and `/opds/new` answer an HTML page with 200.
+pub(crate) const HTML: u8 = 8;
 
-struct Fake {
+pub(crate) struct Fake {
     books: usize,
     per_page: usize,
-    mode: AtomicU8,
-    feed_calls: AtomicUsize,
+    pub(crate) mode: AtomicU8,
+    /// Requests to `/opds/search/…` and `/opds/osd`.
+    pub(crate) search_calls: AtomicUsize,
+    pub(crate) feed_calls: AtomicUsize,
     cover_calls: AtomicUsize,
 }
 
@@ -59,7 +73,10 @@ fn authorised(fake: &Fake, headers: &HeaderMap) -> bool {
             == Some(&format!("Basic {want}"))
 }
 
-fn refusal(fake: &Fake, headers: &HeaderMap) -> Option<Response> {
+async fn refusal(fake: &Fake, headers: &HeaderMap) -> Option<Response> {
+    if fake.mode.load(Ordering::SeqCst) == SLOW {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
     if fake.mode.load(Ordering::SeqCst) == DOWN {
         return Some((AxStatus::SERVICE_UNAVAILABLE, "down").into_response());
     }
@@ -110,7 +127,10 @@ async fn feed(
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     fake.feed_calls.fetch_add(1, Ordering::SeqCst);
-    if let Some(r) = refusal(&fake, &headers) {
+    if let Some(r) = refusal(&fake, &headers).await {
+        return r;
+    }
+    if let Some(r) = hostile(fake.mode.load(Ordering::SeqCst)) {
         return r;
     }
     let offset: usize = q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
@@ -142,7 +162,7 @@ async fn cover(
     Path(n): Path<usize>,
 ) -> Response {
     fake.cover_calls.fetch_add(1, Ordering::SeqCst);
-    if let Some(r) = refusal(&fake, &headers) {
+    if let Some(r) = refusal(&fake, &headers).await {
         return r;
     }
     if n == 2 {
@@ -151,16 +171,161 @@ async fn cover(
     ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
 }
 
+const FEED_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/terms/">
+  <id>urn:uuid:feed</id>
+  <title>New Books</title>
+"#;
+
+/// The answers of the hostile modes: endless, huge, trickling or HTML feeds.
+fn hostile(mode: u8) -> Option<Response> {
+    use axum::body::{Body, Bytes};
+    use futures_util::stream;
+    const HUNDRED_MIB: usize = 100 * 1024 * 1024;
+    let entries = || {
+        let chunk = Bytes::from((1..=50).map(entry).collect::<String>());
+        stream::iter(std::iter::once(Bytes::from_static(FEED_HEAD.as_bytes())))
+            .chain(stream::repeat(chunk))
+    };
+    let atom = [(header::CONTENT_TYPE, "application/atom+xml")];
+    fn ok(b: Bytes) -> Result<Bytes, std::convert::Infallible> {
+        Ok(b)
+    }
+    use futures_util::StreamExt as _;
+    match mode {
+        ENDLESS => Some((atom, Body::from_stream(entries().map(ok))).into_response()),
+        HUGE | HUGE_DECLARED => {
+            // Exactly 100 MiB: the head, entries, padding, the end of the feed.
+            let tail = "</feed>\n";
+            let mut left = HUNDRED_MIB - FEED_HEAD.len() - tail.len();
+            let body = entries()
+                .skip(1)
+                .map(move |c| {
+                    let n = c.len().min(left);
+                    left -= n;
+                    c.slice(..n)
+                })
+                .take_while(|c| std::future::ready(!c.is_empty()));
+            let body = stream::iter([Bytes::from_static(FEED_HEAD.as_bytes())])
+                .chain(body)
+                .chain(stream::iter([Bytes::from_static(tail.as_bytes())]));
+            let mut r = (atom, Body::from_stream(body.map(ok))).into_response();
+            if mode == HUGE_DECLARED {
+                r.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HUNDRED_MIB.into());
+            }
+            Some(r)
+        }
+        TRICKLE => {
+            let body = stream::unfold(true, |first| async move {
+                if !first {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                let b = if first {
+                    Bytes::from_static(FEED_HEAD.as_bytes())
+                } else {
+                    Bytes::from_static(b" ")
+                };
+                Some((ok(b), false))
+            });
+            Some((atom, Body::from_stream(body)).into_response())
+        }
+        HTML => Some(
+            (
+                [(header::CONTENT_TYPE, "text/html")],
+                "<!DOCTYPE html><html><body>Please log in</body></html>",
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+/// Calibre-Web's root catalog: a navigation feed with its two search links.
+async fn root(State(FakeState(fake)): State<FakeState>, headers: HeaderMap) -> Response {
+    if let Some(r) = refusal(&fake, &headers).await {
+        return r;
+    }
+    if fake.mode.load(Ordering::SeqCst) == HTML {
+        return hostile(HTML).unwrap_or_default();
+    }
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>urn:uuid:root</id>
+  <title>Calibre-Web</title>
+  <link rel="search"
+        href="/cw/opds/osd" type="application/opensearchdescription+xml"/>
+  <link type="application/atom+xml" rel="search" title="Search"
+        href="/cw/opds/search/{searchTerms}"/>
+  <entry><title>New</title><id>/cw/opds/new</id>
+    <link rel="subsection" href="/cw/opds/new" type="application/atom+xml;profile=opds-catalog"/>
+  </entry>
+</feed>
+"#;
+    ([(header::CONTENT_TYPE, "application/atom+xml")], body).into_response()
+}
+
+/// Calibre-Web's OpenSearch description.
+async fn osd(State(FakeState(fake)): State<FakeState>, headers: HeaderMap) -> Response {
+    fake.search_calls.fetch_add(1, Ordering::SeqCst);
+    if let Some(r) = refusal(&fake, &headers).await {
+        return r;
+    }
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">
+  <LongName>Calibre-Web</LongName>
+  <ShortName>Calibre-Web</ShortName>
+  <Description>Calibre-Web ebook catalog</Description>
+  <Url type="text/html" template="/cw/search?query={searchTerms}"/>
+  <Url type="application/atom+xml" template="/cw/opds/search/{searchTerms}"/>
+  <InputEncoding>UTF-8</InputEncoding>
+</OpenSearchDescription>
+"#;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/opensearchdescription+xml",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `/opds/search/<terms>`: the books whose title contains the terms (any case).
+async fn search(
+    State(FakeState(fake)): State<FakeState>,
+    headers: HeaderMap,
+    Path(terms): Path<String>,
+) -> Response {
+    fake.search_calls.fetch_add(1, Ordering::SeqCst);
+    if let Some(r) = refusal(&fake, &headers).await {
+        return r;
+    }
+    let terms = terms.to_lowercase();
+    let mut body = FEED_HEAD.to_string();
+    for n in 1..=fake.books {
+        if format!("book {n} & co").contains(&terms) {
+            body.push_str(&entry(n));
+        }
+    }
+    body.push_str("</feed>\n");
+    ([(header::CONTENT_TYPE, "application/atom+xml")], body).into_response()
+}
+
 /// Starts the fake Calibre-Web; its base URL is `http://127.0.0.1:PORT/cw`.
-async fn fake_calibre(books: usize, per_page: usize) -> (Arc<Fake>, String) {
+pub(crate) async fn fake_calibre(books: usize, per_page: usize) -> (Arc<Fake>, String) {
     let fake = Arc::new(Fake {
         books,
         per_page,
         mode: AtomicU8::new(UP),
+        search_calls: AtomicUsize::new(0),
         feed_calls: AtomicUsize::new(0),
         cover_calls: AtomicUsize::new(0),
     });
     let app = Router::new()
+        .route("/cw/opds", get(root))
+        .route("/cw/opds/osd", get(osd))
+        .route("/cw/opds/search/{terms}", get(search))
         .route("/cw/opds/new", get(feed))
         .route("/cw/opds/cover/{n}", get(cover))
         .with_state(FakeState(fake.clone()));
@@ -174,7 +339,7 @@ async fn fake_calibre(books: usize, per_page: usize) -> (Arc<Fake>, String) {
     (fake, format!("http://{addr}/cw"))
 }
 
-async fn hub(backend: Backend, url: &str, extra: &[(&str, &str)]) -> Server {
+pub(crate) async fn hub(backend: Backend, url: &str, extra: &[(&str, &str)]) -> Server {
     let mut env = vec![
         ("CALIBRE_WEB_URL", url),
         ("CALIBRE_WEB_USERNAME", CW_USER),
@@ -184,7 +349,7 @@ async fn hub(backend: Backend, url: &str, extra: &[(&str, &str)]) -> Server {
     start(backend, &env).await
 }
 
-async fn admin(s: &Server) -> Client {
+pub(crate) async fn admin(s: &Server) -> Client {
     let out = s.cli(
         &["user", "create", "root", "--admin"],
         Some(&format!("{PW}\n")),
@@ -198,7 +363,7 @@ async fn admin(s: &Server) -> Client {
 }
 
 /// `/health/deep`'s calibre_web component, polled until its status is `want`.
-async fn wait_for(s: &Server, want: &str) -> Value {
+pub(crate) async fn wait_for(s: &Server, want: &str) -> Value {
     let mut c = s.client();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -212,7 +377,7 @@ async fn wait_for(s: &Server, want: &str) -> Value {
     }
 }
 
-fn ebooks(content: &Value) -> Vec<Value> {
+pub(crate) fn ebooks(content: &Value) -> Vec<Value> {
     content["content"]
         .as_array()
         .expect("content")
@@ -222,7 +387,7 @@ fn ebooks(content: &Value) -> Vec<Value> {
         .collect()
 }
 
-async fn sync_now(c: &mut Client) -> crate::helpers::Resp {
+pub(crate) async fn sync_now(c: &mut Client) -> crate::helpers::Resp {
     let t = c.csrf().await;
     c.post("/api/admin/sync-ebooks")
         .header("X-CSRFToken", &t)

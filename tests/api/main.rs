@@ -17,6 +17,7 @@ mod courses;
 mod csrf;
 mod doctor;
 mod ebooks;
+mod ebooks_feeds;
 mod hardening;
 mod import_gleh;
 mod learning;
