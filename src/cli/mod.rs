@@ -1,5 +1,7 @@
-//! The `gleh` command line: `serve` (default), `migrate`, `config`, `gen-secret`, `user …`.
+//! The `gleh` command line: `serve` (default), `migrate`, `config`, `gen-secret`, `user …`,
+//! `doctor`, `courses import`, `import-gleh`, `backup` (`backup.rs`), `verify`.
 
+mod backup;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +64,15 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// SQLite: write a consistent copy of the live database to FILE (never overwritten),
+    /// then check it (integrity_check, migrations). PostgreSQL: print the pg_dump and
+    /// pg_restore commands to use, exit 1.
+    Backup {
+        file: std::path::PathBuf,
+        /// Only check an existing backup FILE.
+        #[arg(long)]
+        check: bool,
     },
     /// Post-deployment checks (docs/checklist.md §10–§15) against a live URL: PASS / WARN / FAIL /
     /// SKIP lines; exit 1 on any FAIL, 2 when the URL cannot be reached.
@@ -175,6 +186,7 @@ pub fn run() -> i32 {
                 };
                 crate::import::run(&config, &opts).await
             }
+            Some(Command::Backup { file, check }) => backup::run(&config, &file, check).await,
             Some(Command::Config | Command::GenSecret | Command::Verify(_)) => Ok(0),
         }
     });

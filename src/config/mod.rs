@@ -155,6 +155,9 @@ pub struct Config {
     pub content_dir: PathBuf,
     /// DATA_DIR: where uploaded files (avatars) are kept; never served as a directory.
     pub data_dir: PathBuf,
+    /// BACKUP_DIR: where the operator keeps backups; `gleh doctor` warns when it holds
+    /// none younger than a day.
+    pub backup_dir: Option<PathBuf>,
     /// CALIBRE_WEB_URL and its companions; `None`: the hub has no e-books.
     pub calibre: Option<Calibre>,
 }
@@ -225,6 +228,7 @@ impl Config {
             log_dir: logs.dir,
             content_dir: storage.content_dir,
             data_dir: storage.data_dir,
+            backup_dir: storage.backup_dir,
             calibre,
         })
     }

@@ -58,6 +58,12 @@ impl Config {
         line("LOG_DIR", &log_dir);
         line("CONTENT_DIR", &self.content_dir.display());
         line("DATA_DIR", &self.data_dir.display());
+        let backup_dir = self
+            .backup_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "<unset>".to_string());
+        line("BACKUP_DIR", &backup_dir);
         match &self.calibre {
             None => line("CALIBRE_WEB_URL", &"<unset: no e-books>"),
             Some(c) => {

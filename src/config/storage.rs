@@ -1,4 +1,5 @@
-//! Where data lives: DATABASE_URL, CONTENT_DIR (course packages) and DATA_DIR (uploads).
+//! Where data lives: DATABASE_URL, CONTENT_DIR (course packages), DATA_DIR (uploads) and
+//! BACKUP_DIR (where backups are kept, for `gleh doctor` to look at).
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ pub(super) struct Storage {
     pub(super) database_url: String,
     pub(super) content_dir: PathBuf,
     pub(super) data_dir: PathBuf,
+    pub(super) backup_dir: Option<PathBuf>,
 }
 
 impl Storage {
@@ -20,6 +22,7 @@ impl Storage {
             database_url: database_url.unwrap_or_else(|| "sqlite://gleh.db".to_string()),
             content_dir: PathBuf::from(vars.text("CONTENT_DIR", "./content")),
             data_dir: PathBuf::from(vars.text("DATA_DIR", "./data")),
+            backup_dir: vars.get("BACKUP_DIR").map(PathBuf::from),
         }
     }
 }

@@ -8,6 +8,28 @@ use super::{Backend, Db};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Of the embedded migrations for `backend`, how many are among `applied` (versions) and
+/// the names of those that are not (for checking a backup copy).
+pub(super) fn compare(backend: Backend, applied: &[i64]) -> (usize, Vec<String>) {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    let mut have = 0;
+    let mut missing = Vec::new();
+    for m in migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+    {
+        if applied.contains(&m.version) {
+            have += 1;
+        } else {
+            missing.push(format!("{}_{}", m.version, m.description));
+        }
+    }
+    (have, missing)
+}
+
 impl Db {
     fn migrator(&self) -> &'static Migrator {
         match self.backend {

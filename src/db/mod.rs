@@ -1,6 +1,6 @@
 //! The store: every SQL statement of the hub lives under this folder, one file per table
 //! group (`users`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`,
-//! `settings`; `import` writes what `gleh import-gleh` planned, `legacy` reads the
+//! `settings`; `backup` copies and checks a SQLite file; `import` writes what `gleh import-gleh` planned, `legacy` reads the
 //! original's database), as plain `async fn`s
 //! taking the `Db` (or a transaction they open themselves), with rows decoded by column
 //! name into `FromRow` structs.
@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod ebooks;
 pub mod import;

@@ -24,6 +24,7 @@
 //! - the secret is looked for in the working-tree content of every git-tracked file and in
 //!   every object reachable from any ref (history), since a key once committed is leaked.
 
+mod backups;
 mod calibre;
 mod database;
 mod der;
@@ -56,6 +57,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<i32> {
     tls::check_tls(&mut r);
     settings::check_public_url(&mut r);
     logs::check_logs(config, &mut r);
+    backups::check_backups(config.backup_dir.as_deref(), &mut r);
     settings::check_session(config, &mut r);
     settings::check_passwords(config, &mut r);
     settings::check_proxies(config, &mut r);
@@ -98,6 +100,7 @@ pub fn local_checks(config: &Config) -> Local {
     tls::check_tls(&mut r);
     settings::check_public_url(&mut r);
     logs::check_logs(config, &mut r);
+    backups::check_backups(config.backup_dir.as_deref(), &mut r);
     settings::check_session(config, &mut r);
     settings::check_passwords(config, &mut r);
     settings::check_proxies(config, &mut r);

@@ -11,6 +11,7 @@ mod admin_system;
 mod admin_users;
 mod auth;
 mod avatar;
+mod backup;
 pub(crate) mod browser;
 mod calibre_real;
 mod courses;
