@@ -1,6 +1,7 @@
 //! Moving from the original (docs/design.md "Moving from the original"): the "password
 //! change required" state of a weak login, `gleh import-gleh` of the fixture database
-//! (`../shared/fixtures/gleh-db/`) as SQLite and as a PostgreSQL dump, and backups.
+//! (`tests/fixtures/gleh-db/`, a copy of the fixture the project was given) as SQLite and
+//! as a PostgreSQL dump, and backups.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -82,7 +83,7 @@ async fn weak_login_must_change_password(backend: Backend) {
 both_backends!(weak_login_must_change_password);
 
 fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/gleh-db")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gleh-db")
 }
 
 /// The original's database as a `SOURCE`: the SQLite file, or the PostgreSQL dump restored
