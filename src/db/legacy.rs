@@ -68,7 +68,6 @@ pub struct Note {
 }
 
 /// An `ebook_note` row (`ebook_id` is `calibre-<n>` as the original wrote it).
-#[allow(dead_code)] // content: written once the e-book tables exist (import/ebooks.rs)
 #[derive(Debug, sqlx::FromRow)]
 pub struct EbookNote {
     pub id: i64,
@@ -78,7 +77,6 @@ pub struct EbookNote {
 }
 
 /// A `calibre_reading_progress` row.
-#[allow(dead_code)] // status…: written once the e-book tables exist (import/ebooks.rs)
 #[derive(Debug, sqlx::FromRow)]
 pub struct CalibreProgress {
     pub id: i64,

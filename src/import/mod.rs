@@ -1,5 +1,5 @@
 //! `gleh import-gleh SOURCE`: an operator of the original GLEH moves its users, courses,
-//! progress and notes to this hub (docs/design.md "Moving from the original").
+//! progress and notes (course and e-book) to this hub (docs/design.md "Moving from the original").
 //!
 //! Three steps: read the original (`db::legacy`, read-only), plan (`plan`, pure: names,
 //! hashes, course fields, statuses, orphans, each decision written to the `Report`), and
@@ -8,8 +8,8 @@
 //! recomputed: the original's Werkzeug hashes are verified at each user's first login and
 //! replaced by Argon2id then (`auth::password`).
 //!
-//! E-book notes and Calibre reading progress are read and counted; they are written once
-//! this hub has e-book tables (`ebooks` is the one place that changes).
+//! E-book notes and Calibre reading progress are planned by `ebooks` and written in the
+//! same transaction, into the tables the hub's e-book pages read (`db::ebooks`).
 
 mod ebooks;
 mod plan;
@@ -58,6 +58,8 @@ pub async fn run(config: &Config, opts: &Options) -> anyhow::Result<i32> {
         courses_added = report.counts.courses.added,
         progress_added = report.counts.progress.added,
         notes_added = report.counts.notes.added,
+        ebook_notes_added = report.counts.ebook_notes.added,
+        ebook_progress_added = report.counts.ebook_progress.added,
         elapsed_ms = started.elapsed().as_millis() as u64,
     );
     Ok(0)
@@ -89,6 +91,8 @@ pub async fn import(
     report.counts.courses = applied.courses;
     report.counts.progress = applied.progress;
     report.counts.notes = applied.notes;
+    report.counts.ebook_notes = applied.ebook_notes;
+    report.counts.ebook_progress = applied.ebook_progress;
     if let Some(dir) = &opts.avatars {
         avatars(
             config,

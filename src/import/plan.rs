@@ -31,6 +31,8 @@ pub fn plan(
     r.source.courses = s.courses.len();
     r.source.progress = s.progress.len();
     r.source.notes = s.notes.len();
+    r.source.ebook_notes = s.ebook_notes.len();
+    r.source.ebook_progress = s.calibre_progress.len();
     r.unused = s.unused.iter().map(|(t, n)| (t.to_string(), *n)).collect();
     let mut batch = Batch::default();
     let mut taken = taken.clone();
@@ -100,7 +102,7 @@ pub fn plan(
             value: storable(r, "course_note", n.id, "content", &n.content),
         });
     }
-    ebooks::plan(s, &user_ids, r);
+    (batch.ebook_notes, batch.ebook_progress) = ebooks::plan(s, &user_ids, r);
     batch
 }
 
@@ -354,7 +356,13 @@ fn map_path(raw: &str) -> Mapped {
 
 /// A text value as it can be stored: whole, except NUL characters, which PostgreSQL text
 /// cannot hold (dropped, and the original text reported).
-fn storable(r: &mut Report, table: &'static str, id: i64, field: &str, v: &str) -> String {
+pub(super) fn storable(
+    r: &mut Report,
+    table: &'static str,
+    id: i64,
+    field: &str,
+    v: &str,
+) -> String {
     if v.contains('\0') {
         r.change(
             table,
@@ -369,7 +377,7 @@ fn storable(r: &mut Report, table: &'static str, id: i64, field: &str, v: &str) 
 
 /// The original's DATETIME text (`2025-03-14 09:26:53.000000`, SQLite; `2025-03-14
 /// 09:26:53`, PostgreSQL), as unix seconds, UTC.
-fn parse_datetime(s: &str) -> Option<i64> {
+pub(super) fn parse_datetime(s: &str) -> Option<i64> {
     let s = s.trim();
     let s = s.strip_suffix("+00").unwrap_or(s);
     let t = humantime::parse_rfc3339_weak(s).ok()?;

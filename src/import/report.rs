@@ -15,6 +15,8 @@ pub struct SourceRows {
     pub courses: usize,
     pub progress: usize,
     pub notes: usize,
+    pub ebook_notes: usize,
+    pub ebook_progress: usize,
 }
 
 /// Rows added here and rows already here, per table.
@@ -24,6 +26,8 @@ pub struct Counts {
     pub courses: Tally,
     pub progress: Tally,
     pub notes: Tally,
+    pub ebook_notes: Tally,
+    pub ebook_progress: Tally,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,8 +65,6 @@ pub struct Report {
     pub skipped: Vec<Item>,
     pub avatars: Vec<Item>,
     pub avatars_imported: u64,
-    /// Usable e-book notes and Calibre reading progress rows, not yet written.
-    pub ebook_rows: u64,
     /// Tables the original's routes never used, with their row counts: not imported.
     pub unused: Vec<(String, i64)>,
     /// Where this hub serves course packages from.
@@ -81,7 +83,6 @@ impl Report {
             skipped: Vec::new(),
             avatars: Vec::new(),
             avatars_imported: 0,
-            ebook_rows: 0,
             unused: Vec::new(),
             courses_dir: content_dir.join("courses").display().to_string(),
         }
@@ -128,7 +129,13 @@ impl Report {
     /// Did this run add anything?
     pub fn added_anything(&self) -> bool {
         let c = &self.counts;
-        c.users.added + c.courses.added + c.progress.added + c.notes.added > 0
+        c.users.added
+            + c.courses.added
+            + c.progress.added
+            + c.notes.added
+            + c.ebook_notes.added
+            + c.ebook_progress.added
+            > 0
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -145,7 +152,7 @@ impl Report {
         let line = |s: &mut String, name: &str, read: usize, t: &Tally| {
             let _ = writeln!(
                 s,
-                "{name:<9} {read:>6} read, {:>6} {verb}, {:>6} already here",
+                "{name:<15} {read:>6} read, {:>6} {verb}, {:>6} already here",
                 t.added, t.present
             );
         };
@@ -158,10 +165,17 @@ impl Report {
             &self.counts.progress,
         );
         line(&mut s, "notes", self.source.notes, &self.counts.notes);
-        let _ = writeln!(
-            s,
-            "e-book rows: {} (imported once the e-book tables exist)",
-            self.ebook_rows
+        line(
+            &mut s,
+            "e-book notes",
+            self.source.ebook_notes,
+            &self.counts.ebook_notes,
+        );
+        line(
+            &mut s,
+            "e-book progress",
+            self.source.ebook_progress,
+            &self.counts.ebook_progress,
         );
         for (table, n) in &self.unused {
             let _ = writeln!(

@@ -140,7 +140,11 @@ async fn imports_the_original(target: Backend, from: Backend) {
     let Some((url, _keep)) = source(from).await else {
         return;
     };
-    let s = start(target, &[]).await;
+    // A fake Calibre-Web with books 1–10, so the imported e-book rows of `calibre-4` and
+    // `calibre-7` show on the hub's own book and profile pages.
+    let (_fake, cw) = crate::ebooks::fake_calibre(10, 10).await;
+    let s = crate::ebooks::hub(target, &cw, &[]).await;
+    crate::ebooks::wait_for(&s, "healthy").await;
     // A dry run writes nothing and reports the same.
     let (ok, dry, err) = import(&s, &[&url, "--dry-run"]);
     assert!(ok, "{err}");
@@ -148,6 +152,10 @@ async fn imports_the_original(target: Backend, from: Backend) {
     assert_eq!(dry["counts"]["users"]["added"], 8);
     assert_eq!(s.db.count("users").await, 0);
     assert_eq!(s.db.count("course_notes").await, 0);
+    assert_eq!(dry["counts"]["ebook_notes"]["added"], 1);
+    assert_eq!(dry["counts"]["ebook_progress"]["added"], 2);
+    assert_eq!(s.db.count("ebook_notes").await, 0);
+    assert_eq!(s.db.count("ebook_progress").await, 0);
 
     let started = std::time::Instant::now();
     let (ok, report, err) = import(&s, &[&url]);
@@ -156,7 +164,15 @@ async fn imports_the_original(target: Backend, from: Backend) {
     assert_eq!(report["counts"]["users"], json!({"added": 8, "present": 0}));
     assert_eq!(report["renamed"][0]["from"], "dave");
     assert_eq!(report["renamed"][0]["to"], "dave-2");
-    assert_eq!(report["ebook_rows"], 3);
+    assert_eq!(
+        report["counts"]["ebook_notes"],
+        json!({"added": 1, "present": 0})
+    );
+    assert_eq!(
+        report["counts"]["ebook_progress"],
+        json!({"added": 2, "present": 0})
+    );
+    assert_eq!(report["source"]["ebook_notes"], 2);
     let skipped = report["skipped"].to_string();
     assert!(skipped.contains("done!!"), "{skipped}");
     assert!(skipped.contains("calibre-notanumber"), "{skipped}");
@@ -224,13 +240,59 @@ async fn imports_the_original(target: Backend, from: Backend) {
         "{text}"
     );
 
-    // A second run adds nothing.
+    // Her e-book note and reading progress, through the hub's own e-book API and pages.
+    let r = alice.get("/api/textbook/calibre-4/note").send().await;
+    assert_eq!(r.json(), json!({"content": "Chapter 3 is the key."}));
+    let page = alice
+        .get("/textbook/calibre-4")
+        .header("Accept", "text/html")
+        .send()
+        .await;
+    assert!(page.body.contains("Chapter 3 is the key."), "{}", page.body);
+    let profile = alice
+        .get("/profile")
+        .header("Accept", "text/html")
+        .send()
+        .await;
+    let reading = &profile.body[profile.body.find("reading-list").expect("reading")..];
+    let finished_at = reading.find("finished-list").expect("finished");
+    assert!(reading[..finished_at].contains("Book 4 "), "{reading}");
+    assert!(reading[finished_at..].contains("Book 7 "), "{reading}");
+    // She changes her note here; a second import keeps this hub's value.
+    let t = alice.csrf().await;
+    let r = alice
+        .post("/api/textbook/note")
+        .header("X-CSRFToken", &t)
+        .json(&json!({"book_id": "calibre-4", "content": "rewritten here"}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A second run adds nothing, and says so.
     let (ok, again, err) = import(&s, &[&url]);
     assert!(ok, "{err}");
-    for t in ["users", "courses", "progress", "notes"] {
+    for t in [
+        "users",
+        "courses",
+        "progress",
+        "notes",
+        "ebook_notes",
+        "ebook_progress",
+    ] {
         assert_eq!(again["counts"][t]["added"], 0, "{t}");
     }
+    assert_eq!(again["counts"]["ebook_progress"]["present"], 2);
     assert_eq!(s.db.count("users").await, 8);
+    assert_eq!(s.db.count("ebook_notes").await, 1);
+    let r = alice.get("/api/textbook/calibre-4/note").send().await;
+    assert_eq!(r.json(), json!({"content": "rewritten here"}));
+    let out = s.cli(&["import-gleh", &url], None);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("nothing new: everything was imported before"),
+        "{text}"
+    );
 }
 
 async fn imports_the_sqlite_fixture(backend: Backend) {
