@@ -159,7 +159,8 @@ impl SessionCache {
         }
     }
 
-    /// Entries held now (for tests and diagnostics).
+    /// Entries held now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.inner.lock().map(|i| i.rows.len()).unwrap_or(0)
     }
