@@ -251,6 +251,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
     let janitor = spawn_janitor(state.clone());
+    let poller = spawn_session_cache_poller(state.clone());
     crate::ebooks::sync::spawn(state.clone());
     shutdown_signal().await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
@@ -261,8 +262,29 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     handle.graceful_shutdown(Some(DRAIN_TIMEOUT));
     let _ = up.main.await;
     janitor.abort();
+    poller.abort();
     tracing::info!(event = "stopped");
     Ok(())
+}
+
+/// Reads the revocation epoch every `POLL_EVERY`, so that the session cache follows the
+/// revocations of other instances and commands (src/db/session_cache.rs). A poll that does
+/// not answer within `FRESH_FOR` counts as failed: the cache empties and turns off.
+fn spawn_session_cache_poller(state: AppState) -> tokio::task::JoinHandle<()> {
+    use crate::db::session_cache::{FRESH_FOR, POLL_EVERY};
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(POLL_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let started = state.db.session_cache.poll_started();
+            let polled =
+                tokio::time::timeout(FRESH_FOR, crate::db::sessions::poll_epoch(&state.db)).await;
+            if polled.is_err() {
+                state.db.session_cache.polled(started, None);
+            }
+        }
+    })
 }
 
 fn spawn_janitor(state: AppState) -> tokio::task::JoinHandle<()> {

@@ -99,12 +99,23 @@ pub async fn open(
 
 pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result<Loaded> {
     let id_hash = hash_id(id);
-    let Some(row) = sessions::find(db, &id_hash).await? else {
+    let Some(mut row) = sessions::find(db, &id_hash).await? else {
         return Ok(Loaded::Unknown);
     };
     let idle = config.idle_lifetime.as_secs() as i64;
     let absolute = config.absolute_lifetime.as_secs() as i64;
-    if now - row.last_seen_at >= idle || now - row.created_at >= absolute || row.disabled != 0 {
+    let ended = |row: &sessions::Found| {
+        now - row.last_seen_at >= idle || now - row.created_at >= absolute || row.disabled != 0
+    };
+    if ended(&row) {
+        // The row may have come from the session cache, whose `last_seen_at` can be older
+        // than one another instance wrote since: the database decides.
+        match sessions::reload(db, &id_hash).await? {
+            Some(fresh) => row = fresh,
+            None => return Ok(Loaded::Unknown),
+        }
+    }
+    if ended(&row) {
         sessions::delete(db, &id_hash).await?;
         return Ok(Loaded::Expired {
             user_id: row.user_id,

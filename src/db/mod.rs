@@ -26,6 +26,7 @@ pub mod learning;
 pub mod legacy;
 pub mod limits;
 mod migrate;
+pub mod session_cache;
 pub mod sessions;
 pub mod settings;
 pub mod users;
@@ -40,6 +41,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Session rows read recently, exact under revocation (`session_cache.rs`); serves
+    /// nothing unless the server's poller runs (`sessions::poll_epoch`).
+    pub session_cache: std::sync::Arc<session_cache::SessionCache>,
 }
 
 fn backend_of(url: &str) -> Backend {
@@ -95,7 +99,11 @@ impl Db {
                     crate::config::redact_url(url)
                 )
             })?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            session_cache: Default::default(),
+        })
     }
 
     pub async fn ping(&self) -> bool {

@@ -4,7 +4,7 @@
 use super::Db;
 
 /// A session row joined with the account it belongs to.
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Found {
     pub user_id: i64,
     pub created_at: i64,
@@ -75,17 +75,48 @@ pub async fn replace(db: &Db, old: Option<&[u8]>, new: &NewSession<'_>) -> sqlx:
             .await?;
     }
     insert_with(&mut tx, new).await?;
-    tx.commit().await
+    let done = tx.commit().await;
+    if old.is_some() {
+        db.session_cache.invalidate();
+    }
+    done
 }
 
+/// The session `id_hash` names, with its account; from `db.session_cache` when it may be
+/// trusted, else from the database (and then cached).
 pub async fn find(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
-    sqlx::query_as(
+    if let Some(row) = db.session_cache.get(id_hash) {
+        return Ok(Some(row));
+    }
+    reload(db, id_hash).await
+}
+
+/// The session `id_hash` names, from the database (then cached): for a decision the cache
+/// may be too old for, such as an expiry (another instance may have written a later
+/// `last_seen_at`).
+pub async fn reload(db: &Db, id_hash: &[u8]) -> sqlx::Result<Option<Found>> {
+    let generation = db.session_cache.generation();
+    let row: Option<Found> = sqlx::query_as(
         "SELECT s.user_id, s.created_at, s.last_seen_at, s.reauth_at, \
          s.password_change_required, u.username, u.is_admin, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash.to_vec())
     .fetch_optional(&db.pool)
-    .await
+    .await?;
+    if let Some(row) = &row {
+        db.session_cache.put(generation, id_hash, row);
+    }
+    Ok(row)
+}
+
+/// Reads the revocation epoch (bumped by triggers on every change that decides who a
+/// session is) and hands it to the session cache; a failed read turns the cache off.
+pub async fn poll_epoch(db: &Db) {
+    let started = db.session_cache.poll_started();
+    let epoch: sqlx::Result<i64> = sqlx::query_scalar("SELECT value FROM auth_epoch WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await;
+    db.session_cache.polled(started, epoch.ok());
 }
 
 pub async fn touch(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
@@ -94,34 +125,38 @@ pub async fn touch(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
         .bind(id_hash.to_vec())
         .execute(&db.pool)
         .await?;
+    db.session_cache.touched(id_hash, now);
     Ok(())
 }
 
 /// Records that the session's holder has just entered their password again.
 pub async fn set_reauth(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
+    let done = sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash.to_vec())
         .execute(&db.pool)
-        .await?;
-    Ok(())
+        .await;
+    db.session_cache.invalidate();
+    done.map(drop)
 }
 
 pub async fn delete(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+    let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash.to_vec())
         .execute(&db.pool)
-        .await?;
-    Ok(())
+        .await;
+    db.session_cache.invalidate();
+    done.map(drop)
 }
 
 /// Ends every session of a user. Returns how many ended.
 pub async fn delete_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
-    let res = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&db.pool)
-        .await?;
-    Ok(res.rows_affected())
+        .await;
+    db.session_cache.invalidate();
+    Ok(done?.rows_affected())
 }
 
 /// Number of session rows (live until the next purge).
@@ -139,6 +174,9 @@ pub async fn purge(db: &Db, idle_cutoff: i64, absolute_cutoff: i64) -> sqlx::Res
         .bind(absolute_cutoff)
         .execute(&db.pool)
         .await?;
+    if res.rows_affected() > 0 {
+        db.session_cache.invalidate();
+    }
     Ok(res.rows_affected())
 }
 

@@ -179,7 +179,9 @@ pub async fn set_password_hash(
     if let Some(new) = then {
         insert_with(&mut tx, new).await?;
     }
-    tx.commit().await?;
+    let done = tx.commit().await;
+    db.session_cache.invalidate();
+    done?;
     Ok(ended)
 }
 
@@ -219,7 +221,9 @@ pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    let done = tx.commit().await;
+    db.session_cache.invalidate();
+    done?;
     Ok(res.rows_affected() == 1)
 }
 
@@ -418,7 +422,9 @@ pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result
             return Ok(Applied::LastAdmin);
         }
     }
-    tx.commit().await?;
+    let done = tx.commit().await;
+    db.session_cache.invalidate();
+    done?;
     Ok(Applied::Done {
         before,
         sessions_ended,

@@ -126,12 +126,10 @@ impl Hub {
 
     /// Makes the admin's password "not recent" (as if the window had passed).
     async fn forget_reauth(&self) {
-        let pool = self.s.db.pool().await;
-        sqlx::query("UPDATE sessions SET reauth_at = 0")
-            .execute(&pool)
-            .await
-            .expect("update");
-        pool.close().await;
+        self.s
+            .db
+            .write_behind_the_server("UPDATE sessions SET reauth_at = 0")
+            .await;
     }
 }
 

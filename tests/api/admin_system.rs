@@ -497,12 +497,8 @@ async fn pages_render(backend: Backend) {
     assert!(!r.body.contains("<script"), "no script on admin pages");
 
     // No recent re-authentication: the dashboard says so.
-    let pool = s.db.pool().await;
-    sqlx::query("UPDATE sessions SET reauth_at = 0")
-        .execute(&pool)
-        .await
-        .expect("update");
-    pool.close().await;
+    s.db.write_behind_the_server("UPDATE sessions SET reauth_at = 0")
+        .await;
     let r = browse(&mut root, "/admin").await;
     assert!(
         r.body.contains("You have not entered your password"),

@@ -625,12 +625,8 @@ async fn reauthentication_window(backend: Backend) {
     assert!((590..=600).contains(&left), "{left}");
 
     // The login was more than ADMIN_REAUTH_WINDOW ago.
-    let pool = s.db.pool().await;
-    sqlx::query("UPDATE sessions SET reauth_at = reauth_at - 601")
-        .execute(&pool)
-        .await
-        .expect("age the sessions");
-    pool.close().await;
+    s.db.write_behind_the_server("UPDATE sessions SET reauth_at = reauth_at - 601")
+        .await;
     let r = root.get("/api/admin/reauth").send().await;
     assert_eq!(r.json(), json!({"recent": false, "seconds_left": 0}));
     for (path, body) in [
@@ -727,12 +723,8 @@ async fn pages_reauth_prompt_reposts_the_form(backend: Backend) {
     let (s, mut root, _) = with_admin(backend, &[]).await;
     s.create_user("dave", PW);
     let dave = user_id(&mut root, "dave").await.to_string();
-    let pool = s.db.pool().await;
-    sqlx::query("UPDATE sessions SET reauth_at = 0")
-        .execute(&pool)
-        .await
-        .expect("age the sessions");
-    pool.close().await;
+    s.db.write_behind_the_server("UPDATE sessions SET reauth_at = 0")
+        .await;
     let page = html(&mut root, "/admin/users").send().await;
     assert_eq!(page.status, StatusCode::OK);
     let token = form_token(&page.body);

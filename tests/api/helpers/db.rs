@@ -98,6 +98,19 @@ impl TestDb {
             .expect("connect to the test database")
     }
 
+    /// Runs `sql` as another process would (a second connection, not the server), then
+    /// waits out the bound within which a running server follows such a change to a
+    /// session or an account (its session cache, docs/security.md "The session cache").
+    pub async fn write_behind_the_server(&self, sql: &'static str) {
+        let pool = self.pool().await;
+        sqlx::query(sql)
+            .execute(&pool)
+            .await
+            .expect("write behind the server");
+        pool.close().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let pool = self.pool().await;
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
