@@ -5,15 +5,11 @@
 //! `login_success`, `login_failure`, `csrf_failure`, …); no event ever carries a password,
 //! session id or token. An event logged while a request is served also carries the
 //! request span's fields (`request_id`, `route`, `ip`) at the top level of its JSON line
-//! (see `json_line`); the access line is written outside that span.
+//! (see `json_line`); the access line is written outside that span. A `LOG_DIR` that
+//! cannot be written, at start or later, never stops the hub (`file`).
 
-use std::{path::Path, sync::Mutex};
+use std::path::Path;
 
-use file_rotate::{
-    ContentLimit, FileRotate, TimeFrequency,
-    compression::Compression,
-    suffix::{AppendTimestamp, FileLimit},
-};
 use tracing::Metadata;
 use tracing_subscriber::{
     EnvFilter, Layer, Registry,
@@ -28,35 +24,14 @@ use crate::config::LogFormat;
 
 #[cfg(test)]
 pub(crate) mod capture;
+mod file;
 mod json_line;
 mod span_fields;
 
 pub const ACCESS_TARGET: &str = "gleh::access";
-const KEEP_FILES: usize = 30;
 
 fn is_access(meta: &Metadata<'_>) -> bool {
     meta.target() == ACCESS_TARGET
-}
-
-fn rotating(dir: &Path, name: &str) -> anyhow::Result<Mutex<FileRotate<AppendTimestamp>>> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(name);
-    // Probe: fail now, clearly, rather than lose every line later.
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)?;
-    Ok(Mutex::new(FileRotate::new(
-        path,
-        AppendTimestamp::with_format(
-            "%Y%m%d",
-            FileLimit::MaxFiles(KEEP_FILES),
-            file_rotate::suffix::DateFrom::DateYesterday,
-        ),
-        ContentLimit::Time(TimeFrequency::Daily),
-        Compression::None,
-        None,
-    )))
 }
 
 type Boxed = Box<dyn Layer<Registry> + Send + Sync>;
@@ -106,10 +81,20 @@ fn filter(spec: Option<&str>) -> Filter {
 /// per-layer filters, which would add work to every span of every request.
 pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
     let filter = filter(std::env::var("LOG_LEVEL").ok().as_deref());
-    let files = match log_dir {
-        Some(dir) => Some((rotating(dir, "app.log")?, rotating(dir, "access.log")?)),
-        None => None,
-    };
+    // A LOG_DIR that cannot be written is reported once logging is up, not fatal
+    // (`logging::file`); access lines then go to stderr.
+    let mut unavailable = None;
+    let files = log_dir.map(|dir| {
+        let (app, e1) = file::LogFile::open(dir, "app.log", false);
+        let (access, e2) = file::LogFile::open(dir, "access.log", true);
+        unavailable = e1.or(e2);
+        file::watch(
+            dir.to_path_buf(),
+            vec![app.clone(), access.clone()],
+            unavailable.is_some(),
+        );
+        (app, access)
+    });
     let to_files = files.is_some();
     // With LOG_DIR, access lines go to access.log only.
     let stderr = std::io::stderr.with_filter(move |m: &Metadata<'_>| !(to_files && is_access(m)));
@@ -136,5 +121,8 @@ pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
         Filter::Targets(t) => layered.with(*t).try_init(),
         Filter::Env(e) => layered.with(*e).try_init(),
     };
+    if let (Some(dir), Some(e)) = (log_dir, unavailable) {
+        file::report_unavailable(dir, &e);
+    }
     Ok(())
 }

@@ -236,6 +236,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let state = build_state(config).await?;
     prepare_database(&state).await?;
+    match crate::avatar::sweep_orphans(&state.db, &state.config.data_dir).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(event = "avatar_orphans_removed", count = n),
+        Err(e) => tracing::warn!(event = "avatar_sweep_failed", error = format!("{e:#}")),
+    }
 
     let handle: Handle<SocketAddr> = Handle::new();
     let up = listen(&state, tls_config, metrics_handle, &handle).await?;

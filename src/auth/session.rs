@@ -121,8 +121,12 @@ pub async fn load(db: &Db, config: &Config, id: &[u8], now: i64) -> sqlx::Result
             user_id: row.user_id,
         });
     }
-    if now - row.last_seen_at >= refresh_interval(config) {
-        sessions::touch(db, &id_hash, now).await?;
+    // Best effort: a session that was just read is valid whether or not its last-seen time
+    // can be written (a full disk must not turn every read into an error).
+    if now - row.last_seen_at >= refresh_interval(config)
+        && let Err(e) = sessions::touch(db, &id_hash, now).await
+    {
+        tracing::warn!(event = "session_touch_failed", error = %e);
     }
     Ok(Loaded::Valid(Session {
         id_hash,

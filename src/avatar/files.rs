@@ -54,6 +54,37 @@ pub fn store(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// Removes what a killed process can leave in the avatars folder: the temporary file of an
+/// unfinished write (`.<name>.tmp`), and generated files no account names (stored but not
+/// yet recorded, or replaced but not yet deleted). Only names this module makes are
+/// touched. Returns how many files were removed. Run at start, before serving; with several
+/// instances sharing `DATA_DIR`, one instance's start can remove a file another is about to
+/// record (that upload's avatar then shows as the default picture). Blocking.
+pub fn sweep(dir: &Path, referenced: &std::collections::HashSet<String>) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let partial = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .is_some_and(is_stored_name);
+        let orphan = is_stored_name(&name) && !referenced.contains(&name);
+        if partial || orphan {
+            match std::fs::remove_file(dir.join(&name)) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Deletes `dir/name` if `name` is a generated avatar name; a missing file is fine. Blocking.
 pub fn remove(dir: &Path, name: &str) -> std::io::Result<()> {
     if !is_stored_name(name) {
@@ -104,6 +135,32 @@ mod tests {
         ] {
             assert!(!is_stored_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn sweep_removes_partial_and_unnamed_files_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let (kept, orphan) = (new_name("png"), new_name("jpg"));
+        for n in [&kept, &orphan] {
+            store(dir, n, b"x").unwrap();
+        }
+        let partial = format!(".{}.tmp", new_name("png"));
+        for other in [partial.as_str(), "notes.txt", ".keep"] {
+            std::fs::write(dir.join(other), b"x").unwrap();
+        }
+        let referenced = std::collections::HashSet::from([kept.clone()]);
+        assert_eq!(sweep(dir, &referenced).unwrap(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![".keep".to_string(), kept, "notes.txt".to_string()]
+        );
+        assert_eq!(sweep(&dir.join("missing"), &referenced).unwrap(), 0);
     }
 
     #[test]

@@ -34,6 +34,20 @@ pub static DECODE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::cons
 /// Larger bodies 413.
 pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// Removes the avatar files a killed process left behind (`files::sweep`): run once at
+/// start, before serving. Returns how many were removed.
+pub async fn sweep_orphans(
+    db: &crate::db::Db,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let referenced: std::collections::HashSet<String> = crate::db::users::avatar_names(db)
+        .await?
+        .into_iter()
+        .collect();
+    let dir = dir(data_dir);
+    Ok(tokio::task::spawn_blocking(move || files::sweep(&dir, &referenced)).await??)
+}
+
 /// Where a user without an uploaded avatar (or whose file is gone) is pointed.
 pub const DEFAULT_AVATAR: &str = "/static/default-avatar.svg";
 

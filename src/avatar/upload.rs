@@ -115,7 +115,9 @@ async fn store(
     drop(permit);
     match stored {
         Ok(Ok(done)) => Ok(done),
-        Ok(Err(e)) => Err(ApiError::internal(format!("storing an avatar: {e}"))),
+        // A full disk is a 507, a folder that cannot be written a 503: the client can
+        // try again later, and nothing but uploads depends on DATA_DIR.
+        Ok(Err(e)) => Err(ApiError::storage("storing an avatar", &e)),
         Err(e) => Err(ApiError::internal(format!("avatar task: {e}"))),
     }
 }

@@ -248,6 +248,13 @@ pub async fn update_profile(
     Ok(())
 }
 
+/// Every avatar file name an account names (empty names left out).
+pub async fn avatar_names(db: &Db) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT avatar FROM users WHERE avatar <> ''")
+        .fetch_all(&db.pool)
+        .await
+}
+
 /// Sets the user's avatar file name and returns the previous one (`None` when the user no
 /// longer exists). A compare-and-swap, so of two concurrent uploads each sees the name the
 /// other replaced and no file is left behind.

@@ -1,5 +1,5 @@
 //! The one error type handlers return: every client mistake is a 4xx `{"error": "…"}`;
-//! anything unexpected is answered with a generic 500/503 that names nothing internal,
+//! anything unexpected is answered with a generic 500/503/507 that names nothing internal,
 //! and its cause is logged once, by the request's frame, with the request id
 //! (`http::frame`).
 
@@ -10,7 +10,23 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{frame, json_response, unavailable::is_unavailable};
+use super::{
+    frame, json_response,
+    unavailable::{is_storage_full, is_unavailable, is_unwritable},
+};
+
+/// The message of a 507: the database or `DATA_DIR` has no space left.
+pub const STORAGE_FULL: &str = "The server is out of storage space; try again later.";
+/// The message of a 503 when `DATA_DIR` cannot be written (read-only, missing, no access).
+pub const STORAGE_UNWRITABLE: &str = "The server cannot store files right now; try again later.";
+
+/// What kind of failure an unexpected error is, chosen from its type (`http::unavailable`).
+#[derive(Clone, Copy)]
+enum Cause {
+    Bug,
+    Unavailable,
+    Full,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -62,37 +78,63 @@ impl ApiError {
     /// a `sqlx::Error` or an `anyhow::Error`, which may be a 503). The cause is never shown
     /// to the client; it is handed to the request's frame to be logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::from_cause(cause.to_string(), false)
+        Self::from_cause(cause.to_string(), Cause::Bug)
     }
 
-    /// A 503 when `unavailable` (the database or a peer could not be reached), else 500.
-    fn from_cause(text: String, unavailable: bool) -> Self {
+    /// A failure to write a file under `DATA_DIR` (`what` says which): 507 when the disk
+    /// is full, 503 when the folder cannot be written at all, else 500. The cause is logged
+    /// once by the request's frame, never shown.
+    pub fn storage(what: &str, e: &std::io::Error) -> Self {
+        let text = format!("{what}: {e}");
+        if is_storage_full(e) {
+            Self::from_cause(text, Cause::Full)
+        } else if is_unwritable(e.kind()) {
+            frame::report_internal(text);
+            Self::new(StatusCode::SERVICE_UNAVAILABLE, STORAGE_UNWRITABLE)
+        } else {
+            Self::from_cause(text, Cause::Bug)
+        }
+    }
+
+    /// 503 when the database or a peer could not be reached, 507 when the storage is
+    /// full, else 500.
+    fn from_cause(text: String, cause: Cause) -> Self {
         frame::report_internal(text);
-        if unavailable {
-            Self::new(
+        match cause {
+            Cause::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service temporarily unavailable.",
-            )
-        } else {
-            Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+            ),
+            Cause::Full => Self::new(StatusCode::INSUFFICIENT_STORAGE, STORAGE_FULL),
+            Cause::Bug => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."),
         }
     }
 }
 
-/// 503 when the database could not be reached in time (see `http::unavailable`), else 500.
+fn classify(e: &(dyn Error + 'static)) -> Cause {
+    if is_unavailable(e) {
+        Cause::Unavailable
+    } else if is_storage_full(e) {
+        Cause::Full
+    } else {
+        Cause::Bug
+    }
+}
+
+/// 503 when the database could not be reached in time, 507 when it has no space left
+/// (see `http::unavailable`), else 500.
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        let unavailable = is_unavailable(&e);
-        ApiError::from_cause(e.to_string(), unavailable)
+        let cause = classify(&e);
+        ApiError::from_cause(e.to_string(), cause)
     }
 }
 
 /// Classified like a `sqlx::Error`, by the first cause in the chain that says anything.
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        let cause: &(dyn Error + 'static) = e.as_ref();
-        let unavailable = is_unavailable(cause);
-        ApiError::from_cause(format!("{e:#}"), unavailable)
+        let cause = classify(e.as_ref());
+        ApiError::from_cause(format!("{e:#}"), cause)
     }
 }
 

@@ -1,5 +1,5 @@
-//! Which failures are "try again later" (503) rather than a bug (500): decided from the
-//! error's kind, never from its text.
+//! Which failures are "try again later" (503) or "out of space" (507) rather than a bug
+//! (500): decided from the error's kind, never from its text.
 
 use std::{error::Error, io};
 
@@ -23,6 +23,53 @@ pub fn is_unavailable(cause: &(dyn Error + 'static)) -> bool {
         next = e.source();
     }
     false
+}
+
+/// Does `cause`, or any error in its source chain, say that the storage is full: SQLite's
+/// `SQLITE_FULL` (13), PostgreSQL's `disk_full` (53100), or `ENOSPC`/`EDQUOT` from the
+/// file system (a database file or an avatar under `DATA_DIR`)?
+pub fn is_storage_full(cause: &(dyn Error + 'static)) -> bool {
+    let mut next = Some(cause);
+    while let Some(e) = next {
+        if let Some(e) = e.downcast_ref::<sqlx::Error>()
+            && sqlx_full(e)
+        {
+            return true;
+        }
+        if let Some(e) = e.downcast_ref::<io::Error>()
+            && io_full(e.kind())
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Does `kind` say that a folder cannot be written at all (a read-only mount, no
+/// permission, a path through a file)? The storage is then unavailable, not the request
+/// wrong.
+pub fn is_unwritable(kind: io::ErrorKind) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        kind,
+        ReadOnlyFilesystem | PermissionDenied | NotADirectory | NotFound
+    )
+}
+
+fn sqlx_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(io) => io_full(io.kind()),
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| matches!(&*c, "13" | "53100")),
+        _ => false,
+    }
+}
+
+fn io_full(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
 }
 
 fn sqlx_unavailable(e: &sqlx::Error) -> bool {

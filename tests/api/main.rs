@@ -19,6 +19,7 @@ mod csrf;
 mod doctor;
 mod ebooks;
 mod ebooks_feeds;
+mod faults;
 mod hardening;
 mod import_gleh;
 mod learning;
