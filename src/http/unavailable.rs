@@ -8,15 +8,25 @@ use std::{error::Error, io};
 /// reset or timed out, or the server refused the connection (SQLSTATE class 08, 53300
 /// too many connections, 57P01–57P03 shutting down or starting)?
 pub fn is_unavailable(cause: &(dyn Error + 'static)) -> bool {
+    any_in_chain(cause, sqlx_unavailable, io_unavailable)
+}
+
+/// Walks `cause` and its sources: true when a database error satisfies `on_sqlx` or an
+/// I/O error's kind satisfies `on_io`.
+fn any_in_chain(
+    cause: &(dyn Error + 'static),
+    on_sqlx: fn(&sqlx::Error) -> bool,
+    on_io: fn(io::ErrorKind) -> bool,
+) -> bool {
     let mut next = Some(cause);
     while let Some(e) = next {
         if let Some(e) = e.downcast_ref::<sqlx::Error>()
-            && sqlx_unavailable(e)
+            && on_sqlx(e)
         {
             return true;
         }
         if let Some(e) = e.downcast_ref::<io::Error>()
-            && io_unavailable(e.kind())
+            && on_io(e.kind())
         {
             return true;
         }
@@ -29,21 +39,7 @@ pub fn is_unavailable(cause: &(dyn Error + 'static)) -> bool {
 /// `SQLITE_FULL` (13), PostgreSQL's `disk_full` (53100), or `ENOSPC`/`EDQUOT` from the
 /// file system (a database file or an avatar under `DATA_DIR`)?
 pub fn is_storage_full(cause: &(dyn Error + 'static)) -> bool {
-    let mut next = Some(cause);
-    while let Some(e) = next {
-        if let Some(e) = e.downcast_ref::<sqlx::Error>()
-            && sqlx_full(e)
-        {
-            return true;
-        }
-        if let Some(e) = e.downcast_ref::<io::Error>()
-            && io_full(e.kind())
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+    any_in_chain(cause, sqlx_full, io_full)
 }
 
 /// Does `kind` say that a folder cannot be written at all (a read-only mount, no
