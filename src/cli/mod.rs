@@ -82,8 +82,15 @@ enum Command {
 #[derive(Subcommand)]
 enum CoursesCommand {
     /// Scan DIR: each direct sub-folder holding an MIT OpenCourseWare package (index.html
-    /// and/or data.json) becomes a catalog entry, upserted by uid.
-    Import { dir: std::path::PathBuf },
+    /// and/or data.json) becomes a catalog entry, upserted by uid. DIR must be the folder
+    /// the server serves packages from (CONTENT_DIR/courses) unless --copy is given.
+    Import {
+        dir: std::path::PathBuf,
+        /// Copy the packages into CONTENT_DIR/courses first (a package of the same name
+        /// there is replaced).
+        #[arg(long)]
+        copy: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,8 +176,8 @@ pub fn run() -> i32 {
             Some(Command::Migrate { check }) => migrate(&config, check).await,
             Some(Command::User(cmd)) => user::run(&config, cmd).await.map(|_| 0),
             Some(Command::Doctor { json }) => crate::doctor::run(&config, json).await,
-            Some(Command::Courses(CoursesCommand::Import { dir })) => {
-                crate::catalog::import::run(&config, &dir).await
+            Some(Command::Courses(CoursesCommand::Import { dir, copy })) => {
+                crate::catalog::import::run(&config, &dir, copy).await
             }
             Some(Command::ImportGleh {
                 source,

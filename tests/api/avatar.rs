@@ -155,7 +155,10 @@ async fn profile_avatar(c: &mut Client) -> String {
 }
 
 /// GETs `url` and returns status, headers and raw bytes.
-async fn fetch(base: &str, url: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn fetch(
+    base: &str,
+    url: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -213,7 +216,7 @@ fn rgb(w: u32, h: u32) -> DynamicImage {
     }))
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     encode(rgba(w, h), ImageFormat::Png)
 }
 

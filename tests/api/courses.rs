@@ -387,33 +387,139 @@ async fn import_exit_codes(backend: Backend) {
     let r = import(&s, file.to_str().unwrap());
     assert_eq!(r.code, 1, "DIR is a file: {:?}", r.stdout);
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
-    // An empty folder is fine.
-    let empty = content.root().join("empty");
-    fs::create_dir_all(&empty).unwrap();
-    let r = import(&s, empty.to_str().unwrap());
+    // An empty CONTENT_DIR/courses is fine.
+    let empty = Content::new();
+    let s = with_content(backend, &empty).await;
+    fs::remove_dir_all(empty.courses()).unwrap();
+    fs::create_dir(empty.courses()).unwrap();
+    let r = import(&s, &empty.courses_arg());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, vec!["0 imported, 0 updated, 0 skipped"]);
     assert_eq!(s.db.count("courses").await, 0);
+}
+
+/// A folder other than CONTENT_DIR/courses: refused (its courses would never launch), with
+/// where packages must live and the `--copy` way; nothing is written.
+async fn import_refuses_a_folder_the_server_does_not_serve(backend: Backend) {
+    let content = Content::new();
+    let s = with_content(backend, &content).await;
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/courses");
+    let r = import(&s, samples.to_str().unwrap());
+    assert_eq!(r.code, 1, "{:?}", r.stdout);
+    let served = content.courses();
+    assert!(
+        r.stderr.contains("is not the folder the server serves")
+            && r.stderr.contains(served.to_str().unwrap())
+            && r.stderr.contains("--copy"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.db.count("courses").await, 0);
+    // The same folder reached through another path is still the served one.
+    let other_path = content.root().join("./courses/../courses");
+    let r = import(&s, other_path.to_str().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// `--copy` puts the packages where the server serves them, then imports them: each
+/// launches; a second copy replaces the folders and updates the rows; a link leading out of
+/// a package is not copied.
+async fn import_copy_brings_packages_in(backend: Backend) {
+    let content = Content::new();
+    let s = with_content(backend, &content).await;
+    fs::remove_dir_all(content.courses()).unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/courses");
+    let src = tempfile::tempdir().unwrap();
+    copy_dir(&samples, src.path());
+    let uids: Vec<String> = {
+        let mut v: Vec<String> = fs::read_dir(src.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let first = &uids[0];
+    std::os::unix::fs::symlink(
+        content.root().join("secret.txt"),
+        src.path().join(first).join("escape.txt"),
+    )
+    .unwrap();
+    let args = ["courses", "import", src.path().to_str().unwrap(), "--copy"];
+    let out = s.cli(&args, None);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.ends_with(&format!("{} imported, 0 updated, 0 skipped\n", uids.len())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "note {first}: left out escape.txt: a link leading outside the package"
+        )),
+        "{stdout}"
+    );
+    let mut c = s.client();
+    for uid in &uids {
+        assert!(
+            content.courses().join(uid).join("index.html").is_file(),
+            "{uid}"
+        );
+        let r = c.get(&format!("/courses/{uid}/index.html")).send().await;
+        assert_eq!(r.status, StatusCode::OK, "launch of {uid}");
+    }
+    let r = c.get(&format!("/courses/{first}/escape.txt")).send().await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!content.courses().join(first).join("escape.txt").exists());
+    // Again: replaced in place, rows updated, nothing hidden left behind.
+    fs::write(src.path().join(first).join("added.txt"), "new file").unwrap();
+    let out = s.cli(&args, None);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!("0 imported, {} updated, 0 skipped\n", uids.len())),
+        "{stdout}"
+    );
+    let r = c.get(&format!("/courses/{first}/added.txt")).send().await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut listing: Vec<String> = fs::read_dir(content.courses())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    listing.sort();
+    assert_eq!(listing, uids, "only the packages, no staging folders");
+    assert_eq!(s.db.count("courses").await, uids.len() as i64);
 }
 
 async fn shipped_samples_import_cleanly(backend: Backend) {
     let content = Content::new();
     let s = with_content(backend, &content).await;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/courses");
-    let r = import(&s, dir.to_str().unwrap());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = s.cli(
+        &["courses", "import", dir.to_str().unwrap(), "--copy"],
+        None,
+    );
+    let stdout: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
     assert_eq!(
-        r.stdout.last().map(String::as_str),
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.last().map(String::as_str),
         Some("4 imported, 0 updated, 0 skipped"),
-        "{:?} {}",
-        r.stdout,
-        r.stderr
+        "{stdout:?}",
     );
-    assert!(
-        r.stdout.iter().all(|l| !l.starts_with("note ")),
-        "{:?}",
-        r.stdout
-    );
+    assert!(stdout.iter().all(|l| !l.starts_with("note ")), "{stdout:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -987,6 +1093,8 @@ both_backends!(
     import_reads_packages_and_skips_hostile_ones,
     reimport_keeps_what_it_cannot_reread,
     import_exit_codes,
+    import_refuses_a_folder_the_server_does_not_serve,
+    import_copy_brings_packages_in,
     shipped_samples_import_cleanly,
     catalog_lists_imported_courses,
     course_page_for_anonymous_visitors,

@@ -317,7 +317,86 @@ async fn refuses_a_source_that_is_not_the_original(backend: Backend) {
     assert_eq!(s.db.count("users").await, 1);
 }
 
+/// The picture `/api/profile` names for the client's account.
+async fn avatar_of(c: &mut Client) -> Value {
+    c.get("/api/profile").send().await.json()["user"]["avatar"].clone()
+}
+
+/// `--avatars DIR` (the original's `static/avatars/`): alice's `2_portrait.png` goes through
+/// the upload pipeline and is served as her picture, re-encoded; a dry run stores nothing;
+/// a missing file or one that is not a picture leaves the default avatar and is reported.
+async fn imports_avatars(backend: Backend) {
+    let Some((url, _keep)) = source(Backend::Sqlite).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let avatars_arg = dir.path().to_str().unwrap();
+    let stored_in = |s: &Server| {
+        std::fs::read_dir(s.db.dir().join("data").join("avatars"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+
+    // Missing, then not a picture: reported, default avatar kept.
+    let s = start(backend, &[]).await;
+    let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg, "--dry-run"]);
+    assert!(ok, "{err}");
+    let reasons = report["avatars"].to_string();
+    assert!(reasons.contains("2_portrait.png is not in"), "{reasons}");
+    std::fs::write(dir.path().join("2_portrait.png"), b"GIF89a but not really").unwrap();
+    let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg]);
+    assert!(ok, "{err}");
+    assert_eq!(report["avatars_imported"], 0);
+    assert_eq!(report["avatars"][0]["id"], 2);
+    let reason = report["avatars"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("2_portrait.png: ") && reason.ends_with("default avatar kept"),
+        "{reason}"
+    );
+    assert_eq!(stored_in(&s), 0);
+    let mut alice = logged_in(&s, "alice", "Alice-Learns-2025").await;
+    let default = avatar_of(&mut alice).await;
+    assert!(!default.to_string().contains("/avatars/"), "{default}");
+
+    // A real picture, into a fresh hub.
+    let s = start(backend, &[]).await;
+    // Bytes after the image's end: kept by a copy, gone after re-encoding.
+    let mut picture = crate::avatar::png(300, 200);
+    picture.extend_from_slice(b"TRAILING-MARKER");
+    std::fs::write(dir.path().join("2_portrait.png"), &picture).unwrap();
+    let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert_eq!(report["avatars_imported"], 1, "{report}");
+    assert_eq!(stored_in(&s), 0, "a dry run stored a picture");
+    let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg]);
+    assert!(ok, "{err}");
+    assert_eq!(report["avatars_imported"], 1, "{report}");
+    assert_eq!(report["avatars"], json!([]));
+    assert_eq!(stored_in(&s), 1);
+    let mut alice = logged_in(&s, "alice", "Alice-Learns-2025").await;
+    let at = avatar_of(&mut alice).await;
+    let at = at.as_str().unwrap_or_default().to_string();
+    assert!(at.starts_with("/avatars/"), "{at}");
+    let (status, _, bytes) = crate::avatar::fetch(&s.base, &at).await;
+    assert_eq!(status, StatusCode::OK);
+    let served = image::load_from_memory(&bytes).expect("a picture");
+    assert!(served.width() > 0 && served.height() > 0);
+    let marker = b"TRAILING-MARKER";
+    assert!(
+        !bytes.windows(marker.len()).any(|w| w == marker),
+        "served as uploaded, not re-encoded"
+    );
+    // Others keep the default; a second run leaves avatars as they are.
+    let mut bob = logged_in(&s, "bob_old", "BobsOldPassw0rd").await;
+    assert_eq!(avatar_of(&mut bob).await, default);
+    let (ok, again, err) = import(&s, &[&url, "--avatars", avatars_arg]);
+    assert!(ok, "{err}");
+    assert_eq!(again["avatars_imported"], 0);
+    assert_eq!(stored_in(&s), 1);
+}
+
 both_backends!(
+    imports_avatars,
     imports_the_sqlite_fixture,
     imports_the_postgres_dump,
     refuses_a_source_that_is_not_the_original

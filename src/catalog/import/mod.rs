@@ -4,9 +4,12 @@
 //! uid is the folder name. Metadata comes from `data.json` as the original read it
 //! (docs/original.md "OCW course import"). A course is upserted by uid without wiping what the package does not
 //! say: a field absent from `data.json` (or a folder without one) keeps its stored value.
+//! DIR must be `CONTENT_DIR/courses`, the folder the server serves packages from; with
+//! `--copy`, packages from any other folder are copied in first (`copy.rs`).
 //! Hostile or unreadable packages — a folder or file that is a symlink leading outside DIR,
 //! a `data.json` over 1 MiB, not UTF-8, not JSON, not an object — are reported and skipped.
 
+mod copy;
 mod data_json;
 mod scan;
 
@@ -89,14 +92,35 @@ impl Report {
     }
 }
 
-/// The CLI command; returns the process exit code (1 when DIR cannot be read).
-pub async fn run(config: &Config, dir: &Path) -> anyhow::Result<i32> {
+/// The CLI command; returns the process exit code (1 when DIR cannot be read, or when it
+/// is not the folder the server serves packages from and `copy` is not set).
+pub async fn run(config: &Config, dir: &Path, copy: bool) -> anyhow::Result<i32> {
     if let Err(e) = fs::read_dir(dir) {
         eprintln!("error: cannot read {}: {e}", dir.display());
         return Ok(1);
     }
+    let served = config.content_dir.join("courses");
+    let is_served = matches!(
+        (fs::canonicalize(dir), fs::canonicalize(&served)),
+        (Ok(a), Ok(b)) if a == b
+    );
+    if !is_served && !copy {
+        eprintln!(
+            "error: {} is not the folder the server serves course packages from \
+             (CONTENT_DIR/courses = {}): courses imported from it would not launch. \
+             Move the package folders there, or run `gleh courses import {} --copy` to copy them in.",
+            dir.display(),
+            served.display(),
+            dir.display()
+        );
+        return Ok(1);
+    }
     let db = Db::connect_ready(&config.database_url, !config.is_production()).await?;
-    let report = import_dir(&db, dir, now()).await?;
+    let report = if is_served {
+        import_dir(&db, dir, now()).await?
+    } else {
+        copy::copy_in(&db, dir, &served, now()).await?
+    };
     for line in &report.lines {
         println!("{line}");
     }

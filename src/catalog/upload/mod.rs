@@ -15,7 +15,7 @@ use std::{path::Path, time::Duration};
 
 use axum::http::StatusCode;
 
-pub use folder::trash;
+pub use folder::{Placed, Staged, place, trash};
 pub use inspect::Plan;
 pub use spool::{Spooled, spool};
 
