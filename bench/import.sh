@@ -3,7 +3,8 @@
 # database of the original GLEH's schema (taken from tests/fixtures/gleh-db/gleh.sqlite)
 # with USERS accounts, 50 courses, PROGRESS progress rows and USERS/2 notes, then times a
 # dry run and a real import into a fresh SQLite hub database, and a second (no-op) run.
-# Usage: bench/import.sh [BINARY] (default target/release/gleh; USERS=10000 PROGRESS=100000)
+# Usage: bench/import.sh [BINARY] (default target/release/gleh; USERS=10000 PROGRESS=100000;
+# TARGET=postgres imports into a fresh database on 127.0.0.1:5432, user postgres, instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/gleh}
@@ -51,12 +52,19 @@ db.commit()
 print(f"source: {users} users, {courses} courses, {len(rows)} progress rows, {users // 2} notes")
 PY
 export GLEH_ENV=test DATABASE_URL="sqlite://$work/hub.db" DATA_DIR="$work/data" CONTENT_DIR="$work/content"
+if [ "${TARGET:-sqlite}" = postgres ]; then
+  pgdb="gleh_bench_import_$$"
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $pgdb"
+  trap 'psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $pgdb"; rm -rf "$work"' EXIT
+  DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pgdb"
+fi
+echo "target: ${TARGET:-sqlite}"
 SECONDS_NS() { date +%s.%N; }
 run() {
   local what=$1; shift
   local t0 t1
   t0=$(SECONDS_NS)
-  "$bin" import-gleh "sqlite://$work/original.db" "$@" --json >"$work/$what.json"
+  "$bin" import-gleh "sqlite://$work/original.db" "$@" --json >"$work/$what.json" 2>/dev/null
   t1=$(SECONDS_NS)
   printf '%-22s %6.2f s\n' "$what" "$(echo "$t1 - $t0" | bc)"
 }
