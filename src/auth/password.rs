@@ -1,10 +1,14 @@
 //! Password hashing: Argon2id with OWASP parameters, PHC strings. (The policy a new
 //! password must meet is `domain::NewPassword`.)
 //!
-//! Hashing runs on tokio's blocking pool behind a semaphore sized to the CPU count, so a
-//! flood of logins queues here instead of stalling the async workers that serve everything
-//! else. The same pool verifies the original GLEH's Werkzeug hashes (`werkzeug`), which an
-//! import brings along and the first successful login replaces with Argon2id.
+//! Hashing runs on its own pool of one thread per CPU (rayon's), behind a semaphore of the
+//! same size, so a flood of logins queues here instead of stalling the async workers that
+//! serve everything else. The pool's threads run at a lower CPU priority (nice 10, see
+//! `lower_priority`): when the CPUs are idle a login gets them all, and when reads and
+//! writes are waiting too, they go first — a login flood costs logins time, not every
+//! other request's latency (docs/reliability.md "Load held"). The same pool verifies the
+//! original GLEH's Werkzeug hashes (`werkzeug`), which an import brings along and the first
+//! successful login replaces with Argon2id.
 
 mod werkzeug;
 
@@ -66,6 +70,46 @@ impl MemoryPool {
 
 const STANDARD_BLOCKS: usize = 19_456;
 
+/// How much lower than the server's own threads the hashing threads run (a nice value).
+const HASH_NICENESS: libc::c_int = 10;
+
+/// Lowers the calling thread's CPU priority (Linux keeps a nice value per thread). Only
+/// ever raised, never restored: that needs a privilege the service does not have, which is
+/// why hashing has threads of its own.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's own id only changes its scheduling weight.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASH_NICENESS);
+    }
+}
+
+/// The hashing threads, made on first use and shared by every `Hasher`.
+fn pool() -> anyhow::Result<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Result<rayon::ThreadPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cpus())
+            .thread_name(|i| format!("gleh-hash-{i}"))
+            .start_handler(|_| lower_priority())
+            // A panicking job must not take the process down (rayon aborts by default):
+            // its caller gets an error when the job's sender is dropped.
+            .panic_handler(|_| tracing::error!(event = "hash_job_panicked"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| anyhow::anyhow!("cannot start the hashing threads: {e}"))
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
@@ -82,9 +126,7 @@ impl Default for Hasher {
 
 impl Hasher {
     pub fn new() -> Self {
-        let cpus = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cpus = cpus();
         Hasher {
             permits: Arc::new(Semaphore::new(cpus)),
             total: cpus,
@@ -103,7 +145,12 @@ impl Hasher {
         let total = self.total;
         // "busy": another hash is running or waiting for a permit right now.
         let busy = move || permits.available_permits() + 1 < total;
-        Ok(tokio::task::spawn_blocking(move || f(&memory, busy())).await?)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        pool()?.spawn(move || {
+            // The receiver is gone only when the request was abandoned.
+            let _ = tx.send(f(&memory, busy()));
+        });
+        Ok(rx.await?)
     }
 
     /// Hashes a password into a PHC string `$argon2id$v=19$m=19456,t=2,p=1$…`.
@@ -231,6 +278,26 @@ fn verify_with(mem: &MemoryPool, busy: bool, password: &str, stored: &str) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_below_the_servers_priority() {
+        let h = Hasher::new();
+        let nice = h
+            .blocking(|_, _| {
+                // SAFETY: reads the calling thread's own nice value.
+                unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+            })
+            .await
+            .unwrap();
+        assert_eq!(nice, HASH_NICENESS);
+        let stored = h.hash("correct horse battery staple".into()).await.unwrap();
+        assert!(
+            h.verify("correct horse battery staple".into(), stored)
+                .await
+                .unwrap()
+        );
+    }
 
     #[test]
     fn phc_string_has_owasp_parameters() {
