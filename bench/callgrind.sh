@@ -2,7 +2,7 @@
 # Instructions per request, counted by valgrind's callgrind: repeatable where wall-clock
 # req/s on a shared 2-CPU machine is not (docs/performance.md, "The house").
 #
-#   bash bench/callgrind.sh [BIN] [session|content] [N]
+#   bash bench/callgrind.sh [BIN] [session|content] [N]   (CALLGRIND_TOP=K: the top K functions)
 #
 # Starts BIN (default target/release/gleh) under callgrind on a fresh SQLite database in a
 # temporary directory, logs in a benchmark user, warms up with 50 requests, zeroes the
@@ -56,3 +56,7 @@ for f in "$D"/cg.out.*; do
     total=$((total + ${v:-0}))
 done
 echo "$(basename "$BIN") $KIND: $((total / N)) instructions per request (N=$N)"
+# CALLGRIND_TOP=K: also the K functions with the most inclusive instructions.
+if [[ -n "${CALLGRIND_TOP:-}" ]]; then
+    callgrind_annotate --inclusive=yes "$D"/cg.out.* 2>/dev/null | grep -v '^-' | sed -n "1,$((CALLGRIND_TOP + 25))p" | tail -n "$CALLGRIND_TOP"
+fi
