@@ -34,7 +34,13 @@ pub async fn run(config: &Config, file: &Path, check_only: bool) -> anyhow::Resu
             );
             return Ok(1);
         }
-        let db = Db::connect(&config.database_url).await?;
+        // Development and test modes migrate first, as every command needing the schema
+        // does; production backs up what is there (possibly before `gleh migrate`).
+        let db = if config.is_production() {
+            Db::connect(&config.database_url).await?
+        } else {
+            super::open_migrated(config).await?
+        };
         debug_assert_eq!(db.backend, Backend::Sqlite);
         let started = std::time::Instant::now();
         backup::vacuum_into(&db, file).await?;

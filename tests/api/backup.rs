@@ -193,15 +193,18 @@ async fn backup_under_write_load(backend: Backend) {
     add_course(&s).await;
     let (writer, token) = new_user_with_token(&s, "writer").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let registered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..2 {
         let stop = stop.clone();
+        let registered = registered.clone();
         let mut c = s.client();
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let r = c.register(&format!("load{w}x{n}"), PW).await;
                 assert!(r.status.is_success(), "{}", r.body);
+                registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 n += 1;
             }
             n
@@ -220,7 +223,13 @@ async fn backup_under_write_load(backend: Backend) {
             n
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The backup starts once the load is under way (a few registrations in).
+    for _ in 0..200 {
+        if registered.load(std::sync::atomic::Ordering::Relaxed) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let fresh = TestDb::new(backend).await;
     let took = backup_into(&s, &fresh);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -310,4 +319,26 @@ async fn doctor_looks_at_backup_dir() {
     assert_eq!(status(&[("BACKUP_DIR", d)]).as_deref(), Some("warn"));
     std::fs::write(dir.join("gleh-new.db"), b"x").expect("write");
     assert_eq!(status(&[("BACKUP_DIR", d)]).as_deref(), Some("pass"));
+}
+
+/// On a fresh database in development or test mode `gleh backup` migrates first, as every
+/// command that needs the schema does, and the copy passes its check.
+#[tokio::test]
+async fn backup_of_a_fresh_database_migrates_first() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let file = db.dir().join("fresh-backup.db");
+    let out = run(
+        &db.dir(),
+        &env_vec(&[("DATABASE_URL", &db.url)]),
+        &["backup", file.to_str().expect("utf-8")],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("is good"), "{stdout}");
 }
