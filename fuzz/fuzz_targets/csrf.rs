@@ -18,7 +18,16 @@ fuzz_target!(|data: &[u8]| {
     let ip = if head[0] & 1 == 0 {
         IpAddr::V4(Ipv4Addr::new(head[1], head[2], head[3], head[4]))
     } else {
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, head[1].into(), head[2].into()))
+        IpAddr::V6(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0,
+            0,
+            0,
+            0,
+            head[1].into(),
+            head[2].into(),
+        ))
     };
     let now = i64::from(u32::from_be_bytes([head[5], head[6], head[7], head[8]]));
     let with_session = head[9] & 1 == 1;
@@ -43,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
 
     // What this caller is issued verifies for them, and not for another session or agent.
     let issued = csrf::issue(&KEY, session, ip, agent, now);
-    assert_eq!(csrf::verify(&KEY, &issued, session, ip, agent, now), Check::Valid);
+    assert_eq!(
+        csrf::verify(&KEY, &issued, session, ip, agent, now),
+        Check::Valid
+    );
     let mut other_session = session.unwrap_or(b"").to_vec();
     other_session.push(b'x');
     match session {

@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let decided = decide(Some(header), len);
     if let Decision::Part(r) = &decided {
-        assert!(r.start() <= r.end() && *r.end() < len, "{header:?} of {len}: {r:?}");
+        assert!(
+            r.start() <= r.end() && *r.end() < len,
+            "{header:?} of {len}: {r:?}"
+        );
     }
     match serve_file(header, len) {
         Some(r) if *r.end() < len => assert_eq!(decided, Decision::Part(r)),

@@ -32,9 +32,8 @@ pub struct Multer(multer::Multipart<'static>);
 
 impl Multer {
     pub fn new(body: Vec<u8>, boundary: &str) -> Multer {
-        let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(
-            body,
-        ))]);
+        let stream =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(body))]);
         let constraints = multer::Constraints::new()
             .size_limit(multer::SizeLimit::new().whole_stream(UPLOAD_BODY_LIMIT as u64));
         Multer(multer::Multipart::with_constraints(
