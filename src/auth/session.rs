@@ -6,6 +6,10 @@
 //!
 //! Hand-written rather than tower-sessions: that crate stores ids in clear, cannot revoke
 //! all of a user's sessions and has no absolute lifetime (docs/dependencies.md "2. Sessions").
+//!
+//! `cookie` reads the cookie's value on the way in (kept apart so that `fuzz/` can include it).
+
+mod cookie;
 
 use crate::{
     config::Config,
@@ -18,7 +22,6 @@ use axum::{
     http::{HeaderValue, header},
     response::Response,
 };
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use sha2::{Digest, Sha256};
 
 #[derive(Clone, Debug)]
@@ -55,10 +58,7 @@ pub fn hash_id(id: &[u8]) -> Vec<u8> {
 
 /// Decodes a cookie value into the raw id; anything but 32 base64url bytes is rejected.
 pub fn decode_cookie(value: &str) -> Option<Vec<u8>> {
-    if value.len() != 43 {
-        return None;
-    }
-    B64.decode(value).ok().filter(|b| b.len() == 32)
+    cookie::decode(value)
 }
 
 /// Seconds between two writes of `last_seen_at` for one session.
@@ -70,7 +70,7 @@ pub fn refresh_interval(config: &Config) -> i64 {
 pub fn new_id() -> (String, Vec<u8>) {
     let mut id = [0u8; 32];
     rand::fill(&mut id[..]);
-    (B64.encode(id), hash_id(&id))
+    (cookie::encode(&id), hash_id(&id))
 }
 
 /// Opens a session for `user_id`, ending `old` (the caller's previous session, if any) in
@@ -239,12 +239,9 @@ pub fn logout_headers(config: &Config, mut res: Response) -> Response {
 
 /// The session cookie's value in a request's `Cookie` headers, if any.
 pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let values = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"'))
+        .filter_map(|v| v.to_str().ok());
+    cookie::find(values, name)
 }

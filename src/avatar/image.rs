@@ -8,7 +8,7 @@ use image::{
     codecs::{jpeg::JpegEncoder, png::PngEncoder},
 };
 
-use super::{MAX_ALLOC, MAX_DIMENSION};
+use super::limits::{MAX_ALLOC, MAX_DIMENSION};
 
 /// JPEG quality used when re-encoding.
 const JPEG_QUALITY: u8 = 90;

@@ -10,29 +10,23 @@
 //! Files live in `DATA_DIR/avatars/` under a random name (`<32 hex>.png|.jpg`); nothing the
 //! user sends ever becomes part of a path.
 //!
-//! `image` decodes and re-encodes, `files` stores, `upload` reads the multipart body and
-//! runs the whole upload for both the JSON route and the profile page's form.
+//! `limits` holds the sizes, `multipart` reads the multipart body up to the file with the
+//! first checks, `image` decodes and re-encodes, `files` stores, `upload` runs the whole
+//! upload for both the JSON route and the profile page's form. `limits`, `multipart` and
+//! `image` use nothing else of the crate: `fuzz/` includes them as they are.
 
 mod files;
 mod image;
+mod limits;
+mod multipart;
 pub mod upload;
 
 pub use files::{content_type, dir, is_stored_name, remove_stored};
 pub use image::{Encoded, Invalid, Kind, process};
+pub use limits::{MAX_BYTES, UPLOAD_BODY_LIMIT};
 
-/// Largest accepted upload, in bytes (5 MiB).
-pub const MAX_BYTES: usize = 5 * 1024 * 1024;
-/// Largest accepted width and height, in pixels (4096 itself is allowed).
-pub const MAX_DIMENSION: u32 = 4096;
-/// Most memory a decoder may allocate: a 4096×4096 RGBA image with 16-bit channels.
-pub const MAX_ALLOC: u64 = 4096 * 4096 * 8;
 /// At most this many uploads are decoded at once, which bounds their memory.
 pub static DECODE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Request bodies the upload routes accept: a 5 MiB image plus room, so that a file
-/// somewhat over the limit gets the clear 400 "File too large" rather than a bare 413.
-/// Larger bodies 413.
-pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Removes the avatar files a killed process left behind (`files::sweep`): run once at
 /// start, before serving. Returns how many were removed.

@@ -1,17 +1,22 @@
 //! One avatar upload, as both `POST /api/profile/avatar` and the profile page's form run
 //! it: a multipart body with one file part named `avatar`; the file name only supplies the
-//! extension. The image is decoded and re-encoded on the blocking pool, stored under a new
+//! extension (`multipart.rs` reads it). The image is decoded and re-encoded on the blocking pool, stored under a new
 //! name, and the user's previous file deleted.
 
 use axum::{
+    body::Bytes,
     extract::{
         Multipart,
-        multipart::{MultipartError, MultipartRejection},
+        multipart::{Field, MultipartError, MultipartRejection},
     },
     http::StatusCode,
 };
 
-use super::{DECODE_PERMITS, Encoded, Invalid, Kind, MAX_BYTES, files, process};
+use super::{
+    DECODE_PERMITS, Encoded, Invalid, Kind, MAX_BYTES, files,
+    multipart::{self, Failure, Upload, read_upload},
+    process,
+};
 use crate::{
     db::users,
     http::{ApiError, ApiResult},
@@ -27,68 +32,44 @@ fn invalid(user_id: i64, why: Invalid) -> ApiError {
     ApiError::bad_request(why.message())
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
+fn failure(e: MultipartError) -> Failure {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::payload_too_large()
+        Failure::TooLarge
     } else {
-        ApiError::bad_request("Malformed multipart body.")
+        Failure::Malformed
     }
 }
 
-/// What the `avatar` part held.
-enum Upload {
-    Missing,
-    Rejected(Invalid),
-    File(Kind, Vec<u8>),
+fn multipart_error(f: Failure) -> ApiError {
+    match f {
+        Failure::TooLarge => ApiError::payload_too_large(),
+        Failure::Malformed => ApiError::bad_request("Malformed multipart body."),
+    }
 }
 
-/// Reads one file part's bytes while streaming; `None` when it exceeds `MAX_BYTES` (the
-/// rest is read but not kept, so the client can finish sending and read the 400).
-async fn read_file(field: &mut axum::extract::multipart::Field<'_>) -> ApiResult<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    let mut too_large = false;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if too_large || bytes.len() + chunk.len() > MAX_BYTES {
-            too_large = true;
-            bytes = Vec::new();
-            continue;
-        }
-        bytes.extend_from_slice(&chunk);
+/// axum's extractor as a `multipart::Form`.
+struct Body(Multipart);
+
+struct BodyPart<'a>(Field<'a>);
+
+impl multipart::Form for Body {
+    type Part<'a> = BodyPart<'a>;
+    async fn next_part(&mut self) -> Result<Option<BodyPart<'_>>, Failure> {
+        Ok(self.0.next_field().await.map_err(failure)?.map(BodyPart))
     }
-    Ok((!too_large).then_some(bytes))
 }
 
-/// Reads the multipart body up to the first `avatar` file part, applying the first checks
-/// (file present, named, allowed extension, size) while streaming. A refused file is read
-/// to the end of the body (the route's body limit bounds that).
-async fn read_upload(mut mp: Multipart) -> ApiResult<Upload> {
-    let outcome = loop {
-        let Some(mut field) = mp.next_field().await.map_err(multipart_error)? else {
-            return Ok(Upload::Missing);
-        };
-        if field.name() != Some("avatar") {
-            continue;
-        }
-        // A part without a filename parameter is a plain form field, not a file.
-        let Some(filename) = field.file_name().map(str::to_owned) else {
-            break Upload::Missing;
-        };
-        if filename.is_empty() {
-            break Upload::Rejected(Invalid::NoFileSelected);
-        }
-        let Some(kind) = Kind::from_filename(&filename) else {
-            break Upload::Rejected(Invalid::FileType);
-        };
-        match read_file(&mut field).await? {
-            Some(bytes) => return Ok(Upload::File(kind, bytes)),
-            None => break Upload::Rejected(Invalid::TooLarge),
-        }
-    };
-    // Drain the rest of the body; a malformed remainder changes nothing about the answer.
-    while let Ok(Some(mut field)) = mp.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
+impl multipart::Part for BodyPart<'_> {
+    type Chunk = Bytes;
+    fn name(&self) -> Option<&str> {
+        self.0.name()
     }
-    Ok(outcome)
+    fn file_name(&self) -> Option<&str> {
+        self.0.file_name()
+    }
+    async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
+        self.0.chunk().await.map_err(failure)
+    }
 }
 
 /// Decodes, checks, re-encodes and writes the file on the blocking pool, a bounded number
@@ -133,7 +114,7 @@ pub async fn receive(
     let Ok(mp) = mp else {
         return Err(invalid(user_id, Invalid::NoFile));
     };
-    let (kind, bytes) = match read_upload(mp).await? {
+    let (kind, bytes) = match read_upload(&mut Body(mp)).await.map_err(multipart_error)? {
         Upload::Missing => return Err(invalid(user_id, Invalid::NoFile)),
         Upload::Rejected(why) => return Err(invalid(user_id, why)),
         Upload::File(kind, bytes) => (kind, bytes),

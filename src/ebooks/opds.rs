@@ -11,18 +11,18 @@
 //! (`sync`), before this parser sees it.
 
 use quick_xml::{Reader, events::Event};
-use reqwest::Url;
+use url::Url;
 
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 64;
 /// Most entries read from one page.
 pub const MAX_ENTRIES: usize = 10_000;
 /// Longest title, author, category or language kept (characters).
-const MAX_SHORT: usize = 1_000;
+pub const MAX_SHORT: usize = 1_000;
 /// Longest summary kept (characters).
-const MAX_SUMMARY: usize = 20_000;
+pub const MAX_SUMMARY: usize = 20_000;
 /// Most authors, categories and acquisition links kept per entry.
-const MAX_LIST: usize = 50;
+pub const MAX_LIST: usize = 50;
 
 /// One `atom:entry` that carries a Calibre book number.
 #[derive(Debug, Default, Clone, PartialEq)]

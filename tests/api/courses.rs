@@ -1036,6 +1036,26 @@ async fn package_video_ranges(backend: Backend) {
     let r = c.get(path).send().await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body.as_bytes(), all.as_slice());
+
+    // Found by fuzz/fuzz_targets/range_header.rs (docs/reliability.md "Fuzzing"): an empty
+    // file has no byte 0, so every range of it is unsatisfiable (tower-http's ServeFile
+    // answered 206 with `content-range: bytes 0-0/0`).
+    let empty = "courses/good-package/static_resources/empty.txt";
+    fs::write(content.root().join(empty), b"").unwrap();
+    let empty = format!("/{empty}");
+    for range in ["bytes=0-0", "bytes=0-", "bytes=-1"] {
+        let r = c.get(&empty).header("range", range).send().await;
+        assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+        assert_eq!(
+            r.header("content-range").as_deref(),
+            Some("bytes */0"),
+            "{range}"
+        );
+        assert!(r.body.is_empty(), "{range}");
+    }
+    let r = c.get(&empty).send().await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,11 +1,28 @@
 //! An OCW package's `data.json`, read as the original read it (docs/original.md "OCW
-//! course import").
+//! course import"). Uses nothing of the crate but `catalog::is_safe_relative`
+//! (`catalog/urls.rs`), so that `fuzz/` can include it (fuzz/fuzz_targets/data_json.rs).
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::Meta;
+/// Metadata read from a `data.json`; `None` where the file does not say.
+#[derive(Debug, Default, PartialEq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub instructor: Option<String>,
+    pub course_number: Option<String>,
+    pub term: Option<String>,
+    pub year: Option<String>,
+    pub level: Option<String>,
+    pub department: Option<String>,
+    pub categories: Option<String>,
+    /// Relative to the package folder (the `./` prefix removed).
+    pub image_src: Option<String>,
+    pub learning_resources: Option<String>,
+    pub license_url: Option<String>,
+}
 
 /// Text fit for the database: no control characters but newlines and tabs (PostgreSQL
 /// refuses NUL), trimmed.

@@ -15,7 +15,7 @@ mod scan;
 
 use std::{fs, path::Path};
 
-pub use data_json::parse_data_json;
+pub use data_json::{Meta, parse_data_json};
 pub use scan::{scan, scan_one};
 
 use crate::{
@@ -27,24 +27,6 @@ use crate::{
 
 /// The largest `data.json` read.
 pub const MAX_DATA_JSON: u64 = 1024 * 1024;
-
-/// Metadata read from a `data.json`; `None` where the file does not say.
-#[derive(Debug, Default, PartialEq)]
-pub struct Meta {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub instructor: Option<String>,
-    pub course_number: Option<String>,
-    pub term: Option<String>,
-    pub year: Option<String>,
-    pub level: Option<String>,
-    pub department: Option<String>,
-    pub categories: Option<String>,
-    /// Relative to the package folder (the `./` prefix removed).
-    pub image_src: Option<String>,
-    pub learning_resources: Option<String>,
-    pub license_url: Option<String>,
-}
 
 /// A readable package.
 #[derive(Debug)]

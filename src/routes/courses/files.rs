@@ -5,7 +5,8 @@
 //! backslash, colon or control character), and the file it names — after every symlink is
 //! resolved — is a regular file inside that folder. Directories are never listed. Files get
 //! their MIME type, `ETag`, `Last-Modified` (with 304s) and range support from tower-http's
-//! `ServeFile`, and `Cache-Control: public, max-age=3600`.
+//! `ServeFile`, and `Cache-Control: public, max-age=3600`; a range `ServeFile` would serve
+//! of bytes that do not exist (any range of an empty file) is a 416 (`range.rs`).
 //!
 //! Package HTML (and other document types that can run script: XHTML, SVG, XML) is
 //! third-party content, so it is served with `Content-Security-Policy: sandbox` without
@@ -29,6 +30,7 @@ use axum::{
 use tower::ServiceExt as _;
 use tower_http::services::ServeFile;
 
+use super::range;
 use crate::{routes::pages::not_found_answer, state::AppState};
 
 /// The policy for package documents. `'self'` still names this server inside the sandbox
@@ -120,8 +122,9 @@ pub fn safe_relative(raw: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-/// The canonical path of the regular file `rel` names inside `root`, if there is one.
-async fn resolve(root: &FsPath, rel: &FsPath) -> Option<PathBuf> {
+/// The canonical path of the regular file `rel` names inside `root`, if there is one, and
+/// its length.
+async fn resolve(root: &FsPath, rel: &FsPath) -> Option<(PathBuf, u64)> {
     let root = tokio::fs::canonicalize(root).await.ok()?;
     let file = tokio::fs::canonicalize(root.join(rel)).await.ok()?;
     if !file.starts_with(&root) {
@@ -129,7 +132,7 @@ async fn resolve(root: &FsPath, rel: &FsPath) -> Option<PathBuf> {
         return None;
     }
     let meta = tokio::fs::metadata(&file).await.ok()?;
-    meta.is_file().then_some(file)
+    meta.is_file().then_some((file, meta.len()))
 }
 
 /// Document types a browser may run script in when navigated to.
@@ -172,6 +175,16 @@ fn is_text(content_type: &str) -> bool {
         || t.ends_with("/xml")
 }
 
+/// 416 with `content-range: bytes */len`, as `ServeFile` answers its own (no body, no type).
+fn unsatisfiable(len: u64) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+    if let Ok(v) = HeaderValue::from_str(&range::unsatisfied(len)) {
+        res.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    res
+}
+
 pub async fn course_file(State(state): State<AppState>, req: Request) -> Response {
     let raw = req.uri().path().strip_prefix("/courses/").unwrap_or("");
     let root = state.config.content_dir.join("courses");
@@ -179,15 +192,26 @@ pub async fn course_file(State(state): State<AppState>, req: Request) -> Respons
         Some(rel) => resolve(&root, &rel).await,
         None => None,
     };
-    let Some(file) = file else {
+    let Some((file, len)) = file else {
         let (parts, _) = req.into_parts();
         return not_found_answer(&parts.headers, &parts.uri);
     };
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap_or(""))
+        .map(String::from);
     let res = match ServeFile::new(&file).oneshot(req).await {
         Ok(res) => res.map(Body::new),
         Err(never) => match never {},
     };
     let (mut parts, body) = res.into_parts();
+    if parts.status == StatusCode::PARTIAL_CONTENT
+        && range::decide(range.as_deref(), len) == range::Decision::Unsatisfiable
+    {
+        // ServeFile's 206 for bytes that do not exist (see range.rs).
+        return unsatisfiable(len);
+    }
     if !(parts.status.is_success() || parts.status == StatusCode::NOT_MODIFIED) {
         // e.g. 416 for an unsatisfiable range; other errors keep the defaults.
         return Response::from_parts(parts, body);

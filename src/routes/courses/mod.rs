@@ -1,7 +1,8 @@
 //! Course pages (`/course/{uid}`) and course package files (`/courses/{*path}`, see
-//! `files`).
+//! `files`; `range` decides what a `Range` header may have).
 
 mod files;
+mod range;
 
 use askama::Template;
 use axum::{
