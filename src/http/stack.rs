@@ -29,8 +29,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// 1. `Extension(DirectTls)`, only when this process terminates TLS itself: tells
 ///    `frame` the request came over https (HSTS, secure cookies).
 /// 2. `frame` (`http::frame`): the request id, `Ctx`, the `request` span, the security
-///    headers, `x-request-id`, metrics and the access line. Outermost, so every answer —
-///    a refusal by the guard, a timeout's 408, a panic's 500 — carries them.
+///    headers, `x-request-id`, metrics and the access line. Outermost of the layers that
+///    answer, so every answer — a refusal by the guard, a timeout's 408, a panic's 500 —
+///    carries them.
 /// 3. `CatchPanicLayer`: a panicking handler becomes `{"error":"Internal server error."}`.
 ///    Inside `frame`, so that 500 still gets the headers, the id and an access line, and
 ///    its `panic` event is logged inside the request span.
