@@ -3,10 +3,11 @@
 //! cross-origin post, 415, 429 — must reach the client over direct TLS with HTTP/2 as it
 //! does over HTTP/1.1 (`src/http/drain.rs`, docs/reliability.md "HTTP/2 early answers").
 //!
-//! `curl --http2` (Debian 12's curl 7.88, which failed about half of these with exit 92
-//! when the server reset the stream after its answer) sends each 6 MiB request
-//! `H2_RUNS` times, and `--http1.1` `H1_RUNS` times; every run must get the status and the
-//! JSON error. Then headless Chromium, over direct TLS with the self-signed certificate
+//! `curl --http2` (Debian 12's curl 7.88: without the drain, most of these failed with
+//! exit 92 when the server reset the stream after its answer) sends each 6 MiB request
+//! `H2_RUNS` times, and `--http1.1` `H1_RUNS` times (where a connection closed under the
+//! upload failed some with exit 55); every run must get the status and the JSON error. Then
+//! headless Chromium, over direct TLS with the self-signed certificate
 //! accepted, uploads a 6 MiB and a 12 MiB avatar on the profile page and through `fetch`,
 //! and sends the other refusals through `fetch`: it must see the "too large" messages and
 //! the statuses, never a network error.
@@ -24,7 +25,8 @@ use crate::browser::{browser_available, click_and_load, fill, find, js, path_and
 use crate::helpers::{Backend, PW, Server, prod_tls_env, tool, write_cert};
 
 const MIB: usize = 1024 * 1024;
-/// Runs per case over HTTP/2: the failure was a race, about one run in two.
+/// Runs per case over HTTP/2: the failure was a race (for the 413s, lost in about one
+/// run in two).
 const H2_RUNS: usize = 20;
 const H1_RUNS: usize = 10;
 /// The user agent of the tests' `Client`: a CSRF token is bound to it.
@@ -43,7 +45,7 @@ struct Case {
     error: &'static str,
 }
 
-/// A 6 MiB body (over the 5 MiB MAX_REQUEST_BODY_SIZE), written to `dir`.
+/// `size` bytes of `a` written to `dir` (6 MiB is over the 5 MiB MAX_REQUEST_BODY_SIZE).
 fn big_file(dir: &Path, name: &str, size: usize) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, vec![b'a'; size]).expect("write body");
