@@ -1,9 +1,10 @@
 //! HTTP plumbing shared by every route: the layer stack (`stack`), the request context
 //! (`context`), the outer middleware (`frame`, `security_headers`), the error type, the
-//! JSON body extractor and the response helpers, and the routes that stream their body
-//! (`streamed`).
+//! JSON body extractor and the response helpers, the routes that stream their body
+//! (`streamed`), and the HTTP/2 early-answer body drain (`drain`).
 
 pub mod context;
+pub mod drain;
 pub mod error;
 pub mod extract;
 pub mod frame;

@@ -11,7 +11,7 @@ use axum::{
 };
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{ApiError, DirectTls, frame::frame, streamed::is_streamed};
+use super::{ApiError, DirectTls, drain::early_answers, frame::frame, streamed::is_streamed};
 use crate::auth::guard::guard;
 use crate::state::AppState;
 
@@ -20,11 +20,18 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Wraps the route table `routes` in the layer stack. From the outside in:
 ///
+/// 0. `early_answers` (`http::drain`): the part of a request body that no inner layer
+///    read is read and discarded after the answer, within bounds, so that an early answer
+///    (413, 400, 401, 403, 415, 429) reaches a client that is still sending, instead of an
+///    HTTP/2 stream reset or an HTTP/1.1 connection reset that clients turn into a network
+///    error. Outermost, so that whichever layer answers early — `frame`, `deadline`, the
+///    guard, an extractor — is covered.
 /// 1. `Extension(DirectTls)`, only when this process terminates TLS itself: tells
 ///    `frame` the request came over https (HSTS, secure cookies).
 /// 2. `frame` (`http::frame`): the request id, `Ctx`, the `request` span, the security
-///    headers, `x-request-id`, metrics and the access line. Outermost, so every answer —
-///    a refusal by the guard, a timeout's 408, a panic's 500 — carries them.
+///    headers, `x-request-id`, metrics and the access line. Outermost of the layers that
+///    answer, so every answer — a refusal by the guard, a timeout's 408, a panic's 500 —
+///    carries them.
 /// 3. `CatchPanicLayer`: a panicking handler becomes `{"error":"Internal server error."}`.
 ///    Inside `frame`, so that 500 still gets the headers, the id and an access line, and
 ///    its `panic` event is logged inside the request span.
@@ -47,11 +54,12 @@ pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .with_state(state);
-    if direct_tls {
+    let app = if direct_tls {
         app.layer(Extension(DirectTls))
     } else {
         app
-    }
+    };
+    app.layer(middleware::from_fn(early_answers))
 }
 
 /// The overall request timeout (see `apply`): an empty 408, as tower-http's

@@ -103,8 +103,11 @@ impl Driver {
         driver
     }
 
-    async fn connect(&self) -> Client {
+    /// A WebDriver session; `insecure_certs` lets the browser accept the tests' self-signed
+    /// certificates (a direct-TLS server).
+    async fn connect(&self, insecure_certs: bool) -> Client {
         let caps = json!({
+            "acceptInsecureCerts": insecure_certs,
             "goog:chromeOptions": {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -170,8 +173,26 @@ where
     F: FnOnce(Client, String) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    run_browser(name, base, false, journey).await;
+}
+
+/// `with_browser` for a direct-TLS server whose certificate the browser does not know
+/// (the tests' self-signed ones): the session accepts it.
+pub(crate) async fn with_tls_browser<F, Fut>(name: &str, base: String, journey: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    run_browser(name, base, true, journey).await;
+}
+
+async fn run_browser<F, Fut>(name: &str, base: String, insecure_certs: bool, journey: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let driver = Driver::start();
-    let client = driver.connect().await;
+    let client = driver.connect(insecure_certs).await;
     let outcome = tokio::spawn(journey(client.clone(), base)).await;
     if let Err(e) = outcome {
         if let Ok(url) = client.current_url().await {

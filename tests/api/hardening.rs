@@ -426,9 +426,9 @@ async fn b6_bad_input_never_5xx(backend: Backend) {
         "{{\"username\":\"big_user\",\"password\":\"{}\"}}",
         "a".repeat(6 * 1024 * 1024)
     );
-    // The server closes the connection after a 413 (it sends `Connection: close` without
-    // reading the rest of the body), so each oversized request goes on a throwaway client:
-    // reusing the HTTP pool would race that close, which is the client's business.
+    // After a 413 the server reads and discards the rest of the body within bounds
+    // (src/http/drain.rs) and may still close the connection past them, so each oversized
+    // request goes on a throwaway client: reusing the HTTP pool would race such a close.
     let r = s
         .client()
         .post("/api/register")

@@ -17,6 +17,7 @@ mod calibre_real;
 mod courses;
 mod csrf;
 mod doctor;
+mod early_answers;
 mod ebooks;
 mod ebooks_feeds;
 mod faults;
