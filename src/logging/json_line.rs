@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::span_fields::{Object, write_string};
 use serde_json::Value;
 use tracing::{
     Event, Subscriber,
@@ -21,49 +22,58 @@ use tracing_subscriber::{
 
 pub struct JsonLine;
 
-/// The fields of one line, in order, each name once.
-#[derive(Default)]
-struct Fields {
-    list: Vec<(String, Value)>,
-    /// For events forwarded from the `log` crate: the real target.
+/// The event's own fields, written as they are visited (`span_fields::Object` does the
+/// JSON), except the `log` crate's: `log.target` is kept to stand for the target, the other
+/// `log.*` fields are left out.
+struct EventFields<'a> {
+    object: Object<'a>,
     log_target: Option<String>,
 }
 
-impl Fields {
-    fn push(&mut self, name: &str, value: Value) {
-        if !self.list.iter().any(|(k, _)| k == name) {
-            self.list.push((name.to_string(), value));
+impl EventFields<'_> {
+    /// Whether `f` is an ordinary field (to be written); else it is noted or dropped.
+    fn ordinary(&mut self, f: &Field, value: Option<&str>) -> bool {
+        match f.name() {
+            "log.target" => {
+                self.log_target = value.map(str::to_string);
+                false
+            }
+            name => !name.starts_with("log."),
         }
     }
 }
 
-impl Visit for Fields {
+impl Visit for EventFields<'_> {
     fn record_f64(&mut self, f: &Field, v: f64) {
-        self.record(f, Value::from(v));
+        if self.ordinary(f, None) {
+            self.object.record_f64(f, v);
+        }
     }
     fn record_i64(&mut self, f: &Field, v: i64) {
-        self.record(f, Value::from(v));
+        if self.ordinary(f, None) {
+            self.object.record_i64(f, v);
+        }
     }
     fn record_u64(&mut self, f: &Field, v: u64) {
-        self.record(f, Value::from(v));
+        if self.ordinary(f, None) {
+            self.object.record_u64(f, v);
+        }
     }
     fn record_bool(&mut self, f: &Field, v: bool) {
-        self.record(f, Value::from(v));
+        if self.ordinary(f, None) {
+            self.object.record_bool(f, v);
+        }
     }
     fn record_str(&mut self, f: &Field, v: &str) {
-        self.record(f, Value::from(v));
+        if self.ordinary(f, Some(v)) {
+            self.object.record_str(f, v);
+        }
     }
     fn record_debug(&mut self, f: &Field, v: &dyn fmt::Debug) {
-        self.record(f, Value::from(format!("{v:?}")));
-    }
-}
-
-impl Fields {
-    fn record(&mut self, f: &Field, value: Value) {
-        match f.name() {
-            "log.target" => self.log_target = value.as_str().map(str::to_string),
-            name if name.starts_with("log.") => {}
-            name => self.push(name.strip_prefix("r#").unwrap_or(name), value),
+        if f.name() == "log.target" {
+            self.log_target = Some(format!("{v:?}"));
+        } else if self.ordinary(f, None) {
+            self.object.record_debug(f, v);
         }
     }
 }
@@ -79,34 +89,51 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut fields = Fields::default();
+        let meta = event.metadata();
+        writer.write_str("{\"timestamp\":\"")?;
+        SystemTime.format_time(&mut writer)?;
+        writer.write_str("\",\"level\":\"")?;
+        writer.write_str(meta.level().as_str())?;
+        writer.write_char('"')?;
+        // The event's fields straight into the line (the access line, the most frequent,
+        // has no span: nothing else is needed for it).
+        let mut fields = EventFields {
+            object: Object {
+                out: &mut writer,
+                first: false,
+            },
+            log_target: None,
+        };
         event.record(&mut fields);
+        let log_target = fields.log_target;
+        // Then the spans' fields, innermost first, each name once: a name the event or an
+        // inner span already wrote is skipped.
+        let mut seen: Vec<String> = Vec::new();
         for span in ctx.event_scope().into_iter().flatten() {
             let ext = span.extensions();
             // With `SpanJson` (see `logging::json_layer`) the span's fields are a JSON object.
             let Some(formatted) = ext.get::<FormattedFields<N>>() else {
                 continue;
             };
-            if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(formatted) {
-                for (k, v) in map {
-                    fields.push(&k, v);
+            let Ok(Value::Object(map)) = serde_json::from_str::<Value>(formatted) else {
+                continue;
+            };
+            for (k, v) in map {
+                let taken = seen.contains(&k)
+                    || event
+                        .fields()
+                        .any(|f| f.name().strip_prefix("r#").unwrap_or(f.name()) == k);
+                if !taken {
+                    writer.write_char(',')?;
+                    write_string(&mut writer, &k)?;
+                    write!(writer, ":{v}")?;
+                    seen.push(k);
                 }
             }
         }
-        let mut timestamp = String::new();
-        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        let meta = event.metadata();
-        let target = fields.log_target.as_deref().unwrap_or(meta.target());
-        write!(
-            writer,
-            "{{\"timestamp\":{},\"level\":{}",
-            Value::from(timestamp),
-            Value::from(meta.level().as_str())
-        )?;
-        for (k, v) in &fields.list {
-            write!(writer, ",{}:{v}", Value::from(k.as_str()))?;
-        }
-        writeln!(writer, ",\"target\":{}}}", Value::from(target))
+        writer.write_str(",\"target\":")?;
+        write_string(&mut writer, log_target.as_deref().unwrap_or(meta.target()))?;
+        writer.write_str("}\n")
     }
 }
 

@@ -110,9 +110,9 @@ impl fmt::Write for StackBuf {
 }
 
 /// Writes `name:value` pairs, comma-separated, into `out`.
-struct Object<'a> {
-    out: &'a mut dyn fmt::Write,
-    first: bool,
+pub(super) struct Object<'a> {
+    pub(super) out: &'a mut dyn fmt::Write,
+    pub(super) first: bool,
 }
 
 impl Object<'_> {
@@ -127,7 +127,7 @@ impl Object<'_> {
 }
 
 /// `s` as a JSON string literal: runs of ordinary characters are copied whole.
-fn write_string(out: &mut dyn fmt::Write, s: &str) -> fmt::Result {
+pub(super) fn write_string(out: &mut dyn fmt::Write, s: &str) -> fmt::Result {
     out.write_char('"')?;
     Escaped(out).write_str(s)?;
     out.write_char('"')
