@@ -124,7 +124,7 @@ LUA
     local rp=$!
     wrk -t1 -c56 -d"${DUR}s" --timeout 10s --latency -s "$WORK/writes.lua" "$base" >"$WORK/$name/writes.txt" 2>&1 &
     local wp=$!
-    python3 "$ROOT/bench/soak_logins.py" "$port" "$DUR" 8 "${names%,}" "$PASS" >"$WORK/$name/logins.json" &
+    python3 "$ROOT/bench/soak_logins.py" "$port" "$DUR" "${SOAK_LOGIN_CONNS:-8}" "${names%,}" "$PASS" >"$WORK/$name/logins.json" &
     local lp=$!
     while kill -0 "$rp" 2>/dev/null; do
         rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")

@@ -34,25 +34,42 @@ impl Keys {
     }
 }
 
-/// A short-lived copy of a response body that is the same for every anonymous caller.
-#[derive(Default)]
-pub struct BodyCache(std::sync::RwLock<Option<(std::time::Instant, axum::body::Bytes)>>);
+/// The catalog's JSON for `/api/content`, built once and shared for a short while, cut
+/// where each caller's own values go (`routes/api/content.rs` fills them in).
+pub struct CatalogJson {
+    /// Per course, in catalog order: its uid and its object up to, not including, the
+    /// caller's `user_progress` and `user_note` (so: `{"type":"course",…,"thumbnail":"…",`).
+    pub courses: Vec<(String, Vec<u8>)>,
+    /// The e-books' objects, comma-separated, after the courses.
+    pub books: Vec<u8>,
+    /// The whole body for an anonymous caller.
+    pub anonymous: axum::body::Bytes,
+}
 
-impl BodyCache {
-    pub fn get(&self, ttl: std::time::Duration) -> Option<axum::body::Bytes> {
-        let guard = self.0.read().ok()?;
-        let (at, body) = guard.as_ref()?;
-        (at.elapsed() < ttl).then(|| body.clone())
+/// A short-lived shared value (`ttl` at each read), forgotten at once by `clear`.
+pub struct Cached<T>(std::sync::RwLock<Option<(std::time::Instant, Arc<T>)>>);
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached(std::sync::RwLock::new(None))
     }
-    /// Forgets the copy (the catalog changed).
+}
+
+impl<T> Cached<T> {
+    pub fn get(&self, ttl: std::time::Duration) -> Option<Arc<T>> {
+        let guard = self.0.read().ok()?;
+        let (at, value) = guard.as_ref()?;
+        (at.elapsed() < ttl).then(|| value.clone())
+    }
+    /// Forgets the value (what it was made from changed).
     pub fn clear(&self) {
         if let Ok(mut guard) = self.0.write() {
             *guard = None;
         }
     }
-    pub fn put(&self, body: axum::body::Bytes) {
+    pub fn put(&self, value: Arc<T>) {
         if let Ok(mut guard) = self.0.write() {
-            *guard = Some((std::time::Instant::now(), body));
+            *guard = Some((std::time::Instant::now(), value));
         }
     }
 }
@@ -63,8 +80,8 @@ pub struct AppState {
     pub db: Db,
     pub hasher: Hasher,
     pub keys: Arc<Keys>,
-    /// `/api/content` for anonymous callers.
-    pub content_cache: Arc<BodyCache>,
+    /// The catalog's JSON for `/api/content`.
+    pub content_cache: Arc<Cached<CatalogJson>>,
     /// The Calibre-Web library: its client and the state of its synchronisation.
     pub ebooks: Arc<crate::ebooks::Library>,
 }

@@ -66,6 +66,7 @@ pub async fn scan(state: &AppState, ctx: &Ctx, s: &Session) -> ApiResult<Scanned
             return Err(ApiError::bad_request("Courses directory not found"));
         }
         let report = catalog::import::import_dir(&state.db, &root, now()).await?;
+        state.content_cache.clear();
         for p in &report.problems {
             tracing::warn!(event = "course_scan_skipped", detail = %p);
         }
@@ -121,7 +122,10 @@ pub async fn delete(
             None
         };
         let deleted = match db_catalog::delete(&state.db, id).await {
-            Ok(deleted) => deleted,
+            Ok(deleted) => {
+                state.content_cache.clear();
+                deleted
+            }
             Err(e) => {
                 if let Some(t) = trashed {
                     let _ = tokio::task::spawn_blocking(move || t.restore()).await;
@@ -171,6 +175,7 @@ pub async fn autocategorize(state: &AppState, ctx: &Ctx, s: &Session) -> ApiResu
             })
             .collect();
         db_catalog::set_categories(&state.db, &changes).await?;
+        state.content_cache.clear();
         let n = changes.len();
         Ok((n, format!("{n} courses categorized")))
     })

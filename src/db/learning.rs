@@ -102,3 +102,27 @@ pub async fn notes_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<NoteRow>>
     .fetch_all(&db.pool)
     .await
 }
+
+/// The user's status and note on each course they have either for, in no order.
+#[derive(sqlx::FromRow)]
+pub struct Mark {
+    pub uid: String,
+    /// `Not Started` when the user has only a note.
+    pub progress: String,
+    /// '' when the user has only a status.
+    pub note: String,
+}
+
+pub async fn marks_for_user(db: &Db, user_id: i64) -> sqlx::Result<Vec<Mark>> {
+    sqlx::query_as(
+        "SELECT c.uid, COALESCE(p.status, 'Not Started') AS progress, \
+                COALESCE(n.content, '') AS note \
+         FROM courses c \
+         LEFT JOIN course_progress p ON p.course_id = c.id AND p.user_id = $1 \
+         LEFT JOIN course_notes n ON n.course_id = c.id AND n.user_id = $1 \
+         WHERE p.user_id IS NOT NULL OR n.user_id IS NOT NULL",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await
+}

@@ -1,56 +1,117 @@
 //! `GET /api/content`: the catalog as JSON, with the caller's progress and notes, then the
-//! e-books of the stored Calibre-Web library (the original's shape).
+//! e-books of the stored Calibre-Web library (the original's shape). The catalog part is
+//! serialised once and shared (`state::CatalogJson`); each caller's progress and notes are
+//! one small query, spliced in.
+
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::json;
 
 use crate::{
     auth::MaybeUser,
-    db::{catalog, ebooks},
+    db::{catalog, ebooks, learning},
     http::{self, ApiError, ApiResult},
-    state::AppState,
+    state::{AppState, CatalogJson},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/content", get(content))
 }
 
-/// How long the anonymous catalog JSON is reused before it is rebuilt from the database
-/// (other instances and `gleh courses import` change the catalog without telling us).
-const ANONYMOUS_CONTENT_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long the catalog's JSON is reused before it is rebuilt from the database (other
+/// instances and `gleh courses import` change the catalog without telling us; the admin
+/// panel's course actions clear it at once). A caller's own progress and notes are read
+/// fresh on every request.
+const CATALOG_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiResult<Response> {
-    let user = s.map(|s| s.user.id);
-    if user.is_none()
-        && let Some(body) = state.content_cache.get(ANONYMOUS_CONTENT_TTL)
-    {
-        return Ok(http::json_bytes(StatusCode::OK, body));
+    let catalog = match state.content_cache.get(CATALOG_TTL) {
+        Some(c) => c,
+        None => {
+            let c = Arc::new(build(&state).await?);
+            state.content_cache.put(c.clone());
+            c
+        }
+    };
+    let Some(user) = s.map(|s| s.user.id) else {
+        return Ok(http::json_bytes(StatusCode::OK, catalog.anonymous.clone()));
+    };
+    let marks = learning::marks_for_user(&state.db, user).await?;
+    let mine: HashMap<&str, (&str, &str)> = marks
+        .iter()
+        .map(|m| (m.uid.as_str(), (m.progress.as_str(), m.note.as_str())))
+        .collect();
+    let body = assemble(&catalog, |uid| mine.get(uid).copied())?;
+    Ok(http::json_bytes(StatusCode::OK, body.into()))
+}
+
+/// The body: every course with the caller's values (`Not Started`, `""` when none), then
+/// the e-books.
+fn assemble<'a>(
+    c: &CatalogJson,
+    mark: impl Fn(&str) -> Option<(&'a str, &'a str)>,
+) -> ApiResult<Vec<u8>> {
+    let size = c.courses.iter().map(|(_, p)| p.len() + 48).sum::<usize>() + c.books.len();
+    let mut out = Vec::with_capacity(size + 16);
+    out.extend_from_slice(b"{\"content\":[");
+    for (i, (uid, prefix)) in c.courses.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let (progress, note) = mark(uid).unwrap_or(("Not Started", ""));
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(b"\"user_progress\":");
+        serde_json::to_writer(&mut out, progress).map_err(ApiError::internal)?;
+        out.extend_from_slice(b",\"user_note\":");
+        serde_json::to_writer(&mut out, note).map_err(ApiError::internal)?;
+        out.push(b'}');
     }
-    let entries = catalog::list_for_user(&state.db, user).await?;
+    if !c.books.is_empty() {
+        if !c.courses.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(&c.books);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// Reads the catalog and the stored e-books and serialises everything but the caller's
+/// own values.
+async fn build(state: &AppState) -> ApiResult<CatalogJson> {
+    let entries = catalog::list_for_user(&state.db, None).await?;
     let books = if state.ebooks.enabled() {
         ebooks::list(&state.db).await?
     } else {
         Vec::new()
     };
     let external = state.ebooks.external_url();
-    let mut items: Vec<_> = entries
-        .into_iter()
-        .map(|e| {
-            json!({
-                "type": "course",
-                "uid": e.course.uid,
-                "title": e.course.title,
-                "path": format!("/course/{}", e.course.uid),
-                "description": e.course.description,
-                "categories": e.course.category_list(),
-                "thumbnail": e.course.thumbnail_url(),
-                "user_progress": e.progress,
-                "user_note": e.note,
-            })
+    let mut courses = Vec::with_capacity(entries.len());
+    for e in entries {
+        let c = e.course;
+        let mut o = json!({
+            "type": "course",
+            "uid": c.uid,
+            "title": c.title,
+            "path": format!("/course/{}", c.uid),
+            "description": c.description,
+            "categories": c.category_list(),
+            "thumbnail": c.thumbnail_url(),
         })
-        .collect();
-    items.extend(books.into_iter().map(|b| {
-        json!({
+        .to_string()
+        .into_bytes();
+        // `{…}` → `{…,` for the caller's two fields.
+        o.pop();
+        o.push(b',');
+        courses.push((c.uid, o));
+    }
+    let mut list = Vec::new();
+    for (i, b) in books.into_iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        let item = json!({
             "type": "ebook",
             "uid": b.uid(),
             "title": b.title,
@@ -59,13 +120,14 @@ async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiR
             "reader_url": b.reader_url(external),
             "cover_path": b.cover_path(),
             "categories": b.category_list(),
-        })
-    }));
-    let body = axum::body::Bytes::from(
-        serde_json::to_vec(&json!({"content": items})).map_err(ApiError::internal)?,
-    );
-    if user.is_none() {
-        state.content_cache.put(body.clone());
+        });
+        serde_json::to_writer(&mut list, &item).map_err(ApiError::internal)?;
     }
-    Ok(http::json_bytes(StatusCode::OK, body))
+    let mut c = CatalogJson {
+        courses,
+        books: list,
+        anonymous: Default::default(),
+    };
+    c.anonymous = assemble(&c, |_| None)?.into();
+    Ok(c)
 }
