@@ -24,6 +24,7 @@ mod hardening;
 mod import_gleh;
 mod learning;
 mod nginx;
+mod openapi;
 mod seed;
 mod sessions;
 mod systemd;

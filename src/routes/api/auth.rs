@@ -74,6 +74,18 @@ pub struct Credentials {
     password: String,
 }
 
+/// `{username, password}` at registration, with the rules `auth::account::register`
+/// applies (`domain::Username`, `domain::NewPassword`; `MIN_PASSWORD_LENGTH`, 8 by
+/// default; not a common password, not the username).
+#[derive(ToSchema)]
+#[allow(dead_code)] // the schema of `Credentials` when registering
+struct NewAccount {
+    #[schema(pattern = "^[A-Za-z0-9_-]{3,64}$")]
+    username: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    password: String,
+}
+
 /// `user` of a successful login.
 #[derive(ToSchema)]
 #[allow(dead_code)] // schemas of answers written with `json!`
@@ -154,7 +166,7 @@ pub(crate) async fn login(
 }
 
 /// Creates an account (it does not log in).
-#[utoipa::path(post, path = "/api/register", tag = "auth", request_body = Credentials,
+#[utoipa::path(post, path = "/api/register", tag = "auth", request_body = NewAccount,
     security((), ("session" = [])),
     responses(JsonIn,
         (status = 201, description = "Registered", body = MessageBody),

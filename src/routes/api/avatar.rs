@@ -53,7 +53,7 @@ struct AvatarAnswer {
 }
 
 /// Stores a new avatar (PNG, JPEG or GIF; docs/original.md "Avatar upload checks").
-#[utoipa::path(post, path = "/api/profile/avatar", tag = "account",
+#[utoipa::path(post, path = "/api/profile/avatar", operation_id = "upload_avatar", tag = "account",
     request_body(content = AvatarForm, content_type = "multipart/form-data"),
     security(("session" = [], "csrf" = [])),
     responses(SignedIn,

@@ -61,6 +61,7 @@ impl FromJson for NoteBody {
 #[derive(ToSchema)]
 pub(crate) struct ProgressBody {
     book_id: String,
+    #[schema(value_type = crate::routes::api::openapi::ProgressStatusName)]
     status: String,
 }
 
@@ -81,7 +82,7 @@ struct NoteAnswer {
 }
 
 /// Saves the caller's note on a book.
-#[utoipa::path(post, path = "/api/textbook/note", tag = "ebooks", request_body = NoteBody,
+#[utoipa::path(post, path = "/api/textbook/note", operation_id = "save_book_note", tag = "ebooks", request_body = NoteBody,
     security(("session" = [], "csrf" = [])),
     responses(SignedIn, JsonIn,
         (status = 200, description = "Saved", body = MessageBody),
@@ -100,7 +101,7 @@ pub(crate) async fn save_note(
 }
 
 /// Sets the caller's reading status of a book.
-#[utoipa::path(post, path = "/api/textbook/progress", tag = "ebooks", request_body = ProgressBody,
+#[utoipa::path(post, path = "/api/textbook/progress", operation_id = "set_book_progress", tag = "ebooks", request_body = ProgressBody,
     security(("session" = [], "csrf" = [])),
     responses(SignedIn, JsonIn,
         (status = 200, description = "Saved", body = MessageBody),
@@ -119,7 +120,7 @@ pub(crate) async fn set_progress(
 }
 
 /// The caller's note on a book.
-#[utoipa::path(get, path = "/api/textbook/{id}/note", tag = "ebooks",
+#[utoipa::path(get, path = "/api/textbook/{id}/note", operation_id = "get_book_note", tag = "ebooks",
     params(("id" = String, Path, description = "The book's uid")),
     security(("session" = [])),
     responses(SignedIn,

@@ -41,6 +41,7 @@ fn required(body: &JsonObject, name: &str) -> ApiResult<String> {
 #[derive(ToSchema)]
 pub(crate) struct ProgressBody {
     course_uid: String,
+    #[schema(value_type = crate::routes::api::openapi::ProgressStatusName)]
     status: String,
 }
 
@@ -78,7 +79,7 @@ impl FromJson for NoteBody {
 }
 
 /// Sets the caller's status on a course.
-#[utoipa::path(post, path = "/api/course/progress", tag = "learning", request_body = ProgressBody,
+#[utoipa::path(post, path = "/api/course/progress", operation_id = "set_course_progress", tag = "learning", request_body = ProgressBody,
     security(("session" = [], "csrf" = [])),
     responses(SignedIn, JsonIn,
         (status = 200, description = "Saved", body = MessageBody),
@@ -97,7 +98,7 @@ pub(crate) async fn set_progress(
 }
 
 /// Saves the caller's note on a course.
-#[utoipa::path(post, path = "/api/course/note", tag = "learning", request_body = NoteBody,
+#[utoipa::path(post, path = "/api/course/note", operation_id = "save_course_note", tag = "learning", request_body = NoteBody,
     security(("session" = [], "csrf" = [])),
     responses(SignedIn, JsonIn,
         (status = 200, description = "Saved", body = MessageBody),
@@ -116,7 +117,7 @@ pub(crate) async fn save_note(
 }
 
 /// The caller's note on a course.
-#[utoipa::path(get, path = "/api/course/{uid}/note", tag = "learning",
+#[utoipa::path(get, path = "/api/course/{uid}/note", operation_id = "get_course_note", tag = "learning",
     params(("uid" = String, Path, description = "The course's uid")),
     security(("session" = [])),
     responses(SignedIn,

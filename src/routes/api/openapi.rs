@@ -66,6 +66,17 @@ pub struct MessageBody {
     pub message: String,
 }
 
+/// A progress status as `domain::ProgressStatus` reads it (the text must match exactly).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum ProgressStatusName {
+    #[schema(rename = "Not Started")]
+    NotStarted,
+    #[schema(rename = "In Progress")]
+    InProgress,
+    Completed,
+}
+
 /// The answers of `CurrentUser` (and of a handler that needs a session).
 #[derive(IntoResponses)]
 #[allow(dead_code)]

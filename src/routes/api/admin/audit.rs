@@ -49,7 +49,7 @@ struct Entries {
 }
 
 /// The audit log, newest first.
-#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
+#[utoipa::path(get, path = "/api/admin/audit", operation_id = "admin_audit", tag = "admin", params(AuditQuery),
     security(("session" = [])),
     responses(Admin, (status = 200, description = "The entries", body = Entries)))]
 pub(crate) async fn list(

@@ -87,7 +87,7 @@ struct Uploaded {
 }
 
 /// The catalog's courses.
-#[utoipa::path(get, path = "/api/admin/get-courses", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/api/admin/get-courses", operation_id = "admin_list_courses", tag = "admin", security(("session" = [])),
     responses(Admin, (status = 200, description = "The courses", body = CourseList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -179,7 +179,7 @@ pub(crate) async fn autocategorize(
 }
 
 /// Uploads a course package (a zip), streamed to disk, checked and extracted.
-#[utoipa::path(post, path = "/api/admin/upload-course", tag = "admin", params(Flags),
+#[utoipa::path(post, path = "/api/admin/upload-course", operation_id = "admin_upload_course", tag = "admin", params(Flags),
     request_body(content = UploadForm, content_type = "multipart/form-data"), security(("session" = [], "csrf" = [])),
     responses(Admin,
         (status = 200, description = "Uploaded", body = Uploaded),

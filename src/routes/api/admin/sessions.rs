@@ -73,7 +73,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Every live session of the hub.
-#[utoipa::path(get, path = "/api/admin/sessions", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/api/admin/sessions", operation_id = "admin_list_sessions", tag = "admin", security(("session" = [])),
     responses(Admin, (status = 200, description = "The sessions", body = LiveSessions)))]
 pub(crate) async fn list(
     State(state): State<AppState>,

@@ -97,7 +97,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Every account.
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "admin_list_users", tag = "admin", security(("session" = [])),
     responses(Admin, (status = 200, description = "The accounts", body = UserList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,

@@ -236,13 +236,14 @@ fn route_calls_are_found_in_sources() {
 }
 
 #[test]
-fn every_link_names_an_operation_of_the_document() {
+fn operation_ids_are_unique_and_links_name_them() {
     let doc = serde_json::to_value(document("session")).expect("serializes");
     let mut ids = BTreeSet::new();
     let mut targets = Vec::new();
     for item in doc["paths"].as_object().expect("paths").values() {
         for op in item.as_object().expect("path item").values() {
-            ids.insert(op["operationId"].as_str().expect("operationId").to_string());
+            let id = op["operationId"].as_str().expect("operationId").to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} is not unique");
             for answer in op["responses"].as_object().expect("responses").values() {
                 if let Some(links) = answer["links"].as_object() {
                     for l in links.values() {
