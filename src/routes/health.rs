@@ -22,7 +22,7 @@ struct Shallow {
 }
 
 /// The components' states; each has a `status` (`healthy`, `degraded` or `unhealthy`).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 #[allow(dead_code)]
 struct Components {
     calibre_web: serde_json::Map<String, serde_json::Value>,
@@ -31,7 +31,7 @@ struct Components {
     tls_certificate: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 #[allow(dead_code)]
 struct Deep {
     /// `healthy`, `degraded` or `unhealthy`.
@@ -46,11 +46,21 @@ pub(crate) async fn health() -> Response {
     json(StatusCode::OK, json!({"status": "ok"}))
 }
 
+/// A 503 of `/health/deep`: its own shape, or the stack's `{"error": …}` when the
+/// session a cookie names cannot be loaded (`auth::guard`).
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Unhealthy {
+    Deep(Deep),
+    Error(crate::routes::api::openapi::ErrorBody),
+}
+
 /// Readiness: database, migrations, certificate, e-book library.
 #[utoipa::path(get, path = "/health/deep", tag = "health",
     responses(
         (status = 200, description = "Healthy or degraded", body = Deep),
-        (status = 503, description = "A component is unhealthy (same shape)", body = Deep),
+        (status = 503, description = "A component is unhealthy (same shape)", body = Unhealthy),
     ))]
 pub(crate) async fn health_deep(State(state): State<AppState>) -> Response {
     let db_ok = state.db.ping().await;

@@ -52,7 +52,7 @@ pub const CSRF: &str = "csrf";
 pub const CSRF_HEADER: &str = "X-CSRFToken";
 
 /// Every 4xx and 5xx answer of the API (`http::ApiError`).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 #[allow(dead_code)] // a schema: the body is written by `ApiError::into_response`
 pub struct ErrorBody {
     /// What went wrong, for a person; never anything internal.
