@@ -45,7 +45,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 base="http://127.0.0.1:$port"
 mkdir -p "$work/content/courses" "$work/data"
 export GLEH_ENV=development
-export DATABASE_URL="sqlite://$work/gleh.db"
+export DATABASE_URL="${GLEH_ST_DATABASE_URL:-sqlite://$work/gleh.db}"
 export DATA_DIR="$work/data"
 export CONTENT_DIR="$work/content"
 export LOG_DIR="$work/logs"
