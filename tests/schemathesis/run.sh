@@ -52,6 +52,7 @@ export LOG_DIR="$work/logs"
 export BIND="127.0.0.1:$port"
 export PUBLIC_URL="$base"
 export LOG_FORMAT=json
+export SESSION_COOKIE_NAME=session SESSION_COOKIE_SECURE=false
 # The per-IP login and registration limit, high for the run: the hook logs in again after a
 # fuzzed logout, and the stateful phase registers and logs in many times.
 export AUTH_RATE_LIMIT=100000
@@ -85,8 +86,10 @@ status=0
   --report junit --report-dir "$report" \
   "$@") || status=$?
 
-if [ "$status" != 0 ]; then
-  echo "schemathesis failed ($status); the server's log:" >&2
-  grep -E '"level":"(ERROR|WARN)"' "$work/server.log" | tail -n 40 >&2 || true
+errors=$(grep -c '"level":"ERROR"' "$work/server.log" || true)
+echo "schemathesis: exit $status; the server logged $errors ERROR line(s)"
+if [ "$status" != 0 ] || [ "$errors" != 0 ]; then
+  grep '"level":"ERROR"' "$work/server.log" | tail -n 40 >&2 || true
+  [ "$status" != 0 ] || status=1
 fi
 exit "$status"
