@@ -39,7 +39,10 @@ pub fn router() -> Router<AppState> {
 #[allow(dead_code)]
 struct PasswordChangeBody {
     current_password: Option<String>,
+    /// The password rules (`POST /api/register`); equal to `confirm_password`.
+    #[schema(min_length = 8, max_length = 1024)]
     new_password: Option<String>,
+    #[schema(min_length = 8, max_length = 1024)]
     confirm_password: Option<String>,
 }
 

@@ -44,7 +44,8 @@ fn required(body: &JsonObject, name: &str) -> ApiResult<String> {
 #[derive(ToSchema)]
 pub(crate) struct NoteBody {
     book_id: String,
-    #[schema(required = false)]
+    /// At most 20,000 characters, no control characters but tab and line breaks.
+    #[schema(required = false, max_length = 20000)]
     content: String,
 }
 
@@ -57,11 +58,20 @@ impl FromJson for NoteBody {
     }
 }
 
+/// A reading status (`ebooks::reading::STATUSES`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum BookStatus {
+    InProgress,
+    Completed,
+}
+
 /// `{book_id, status}`, both required.
 #[derive(ToSchema)]
 pub(crate) struct ProgressBody {
     book_id: String,
-    #[schema(value_type = crate::routes::api::openapi::ProgressStatusName)]
+    #[schema(value_type = BookStatus)]
     status: String,
 }
 

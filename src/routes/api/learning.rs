@@ -58,7 +58,9 @@ impl FromJson for ProgressBody {
 #[derive(ToSchema)]
 pub(crate) struct NoteBody {
     course_uid: String,
-    #[schema(required = false)]
+    /// At most 20,000 characters (`learning::MAX_NOTE_CHARS`), no control characters but
+    /// tab and line breaks.
+    #[schema(required = false, max_length = 20000)]
     content: String,
 }
 

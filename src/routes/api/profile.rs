@@ -126,8 +126,13 @@ pub(crate) async fn get_profile(
 /// `{about_me?, gender?, pronouns?}`: strings or null; an absent field is left alone.
 #[derive(ToSchema)]
 pub(crate) struct ProfileBody {
+    /// At most 2000 characters (`profile::MAX_ABOUT_ME`).
+    #[schema(max_length = 2000)]
     about_me: Option<String>,
+    /// At most 32 characters, no control characters.
+    #[schema(max_length = 32)]
     gender: Option<String>,
+    #[schema(max_length = 32)]
     pronouns: Option<String>,
 }
 

@@ -42,6 +42,7 @@ struct LiveSessions {
 #[allow(dead_code)]
 struct Handle {
     /// 16 hexadecimal digits, from `GET /api/admin/sessions`.
+    #[schema(pattern = "^[0-9a-fA-F]{16}$")]
     handle: Option<String>,
 }
 

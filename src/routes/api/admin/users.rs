@@ -42,7 +42,10 @@ struct UserList {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct CreateUser {
+    /// The registration rules (`POST /api/register`).
+    #[schema(pattern = "^[A-Za-z0-9_-]{3,64}$")]
     username: Option<String>,
+    #[schema(min_length = 8, max_length = 1024)]
     password: Option<String>,
     is_admin: Option<bool>,
 }
@@ -67,6 +70,8 @@ struct UserId {
 struct ResetPassword {
     #[schema(value_type = i64)]
     user_id: serde_json::Value,
+    /// The password rules (`POST /api/register`).
+    #[schema(min_length = 8, max_length = 1024)]
     new_password: Option<String>,
 }
 
