@@ -1,6 +1,10 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of the JSON API, generated with utoipa
 //! from the `#[utoipa::path]` annotations on the handlers of `routes/api/` and
-//! `routes/health.rs` and the `ToSchema` types beside them (docs/design.md "HTTP API").
+//! `routes/health.rs` and the `ToSchema` types beside them (docs/design.md "HTTP contract").
+//! The handlers write their answers with `json!` and read their bodies through
+//! `JsonObject`, so the answer and body types beside them exist for the schema only
+//! (`#[allow(dead_code)]`); schemathesis's response-conformance check
+//! (tests/schemathesis/run.sh) is what holds them to the real answers.
 //!
 //! What the handlers' own annotations cannot see is added here, by `Stack`, from the rules
 //! of the layers every request passes (`http::stack`, `auth::guard`): 500 and 503 on every
