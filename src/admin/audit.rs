@@ -2,6 +2,8 @@
 //! database (`db::audit`), a JSON log event (`admin_action`) and a count in `/metrics`
 //! (`gleh_admin_actions_total`). Nothing in the hub edits or deletes a row.
 
+use std::borrow::Cow;
+
 use crate::{
     auth::session::SessionUser,
     db::audit::{self, Entry, NewEntry},
@@ -31,6 +33,21 @@ impl Outcome {
     }
 }
 
+/// `text` with every control character replaced by U+FFFD: PostgreSQL's `text` cannot
+/// hold NUL (the insert would fail, and the admin's mistake become a 500), and an audit
+/// line carries no terminal escapes.
+fn printable(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// One thing to audit: who did what to which target, and how it ended. `detail` is a
 /// short human text that never holds a secret (no password, no session id).
 pub struct Action<'a> {
@@ -46,6 +63,10 @@ pub struct Action<'a> {
 pub async fn record(state: &AppState, ctx: &Ctx, a: &Action<'_>) -> ApiResult<()> {
     let ip = ctx.ip.to_string();
     let actor = a.actor.map(|u| u.username.as_str()).unwrap_or("");
+    // The target and the detail may quote what the admin sent (a refused username, a
+    // session handle, a file name).
+    let (target, detail) = (printable(a.target), printable(a.detail));
+    let (target, detail) = (target.as_ref(), detail.as_ref());
     audit::insert(
         &state.db,
         &NewEntry {
@@ -53,10 +74,10 @@ pub async fn record(state: &AppState, ctx: &Ctx, a: &Action<'_>) -> ApiResult<()
             actor_id: a.actor.map(|u| u.id),
             actor,
             action: a.action,
-            target: a.target,
+            target,
             outcome: a.outcome.as_str(),
             ip: &ip,
-            detail: a.detail,
+            detail,
         },
     )
     .await?;
@@ -67,18 +88,18 @@ pub async fn record(state: &AppState, ctx: &Ctx, a: &Action<'_>) -> ApiResult<()
             event = "admin_action",
             actor = %actor,
             action = a.action,
-            target = a.target,
+            target = target,
             outcome = a.outcome.as_str(),
-            detail = a.detail,
+            detail = detail,
         );
     } else {
         tracing::info!(
             event = "admin_action",
             actor = %actor,
             action = a.action,
-            target = a.target,
+            target = target,
             outcome = a.outcome.as_str(),
-            detail = a.detail,
+            detail = detail,
         );
     }
     Ok(())
@@ -87,4 +108,18 @@ pub async fn record(state: &AppState, ctx: &Ctx, a: &Action<'_>) -> ApiResult<()
 /// The newest entries, at most `limit` (1–500), older than the entry `before` if given.
 pub async fn list(state: &AppState, before: Option<i64>, limit: i64) -> ApiResult<Vec<Entry>> {
     Ok(audit::list(&state.db, before, limit.clamp(1, 500)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(printable("user:7"), "user:7");
+        assert_eq!(
+            printable("a\u{0}b\n\u{1b}[31m"),
+            "a\u{FFFD}b\u{FFFD}\u{FFFD}[31m"
+        );
+    }
 }

@@ -52,6 +52,12 @@ pub async fn set_about(state: &AppState, ctx: &Ctx, s: &Session, content: &str) 
         sudo: false,
     };
     run(state, ctx, s, op, async {
+        // PostgreSQL's `text` cannot hold NUL; Markdown has no use for it.
+        if content.contains('\0') {
+            return Err(ApiError::bad_request(
+                "About content must not contain NUL characters.",
+            ));
+        }
         if content.len() > ABOUT_MAX_BYTES {
             return Err(ApiError::bad_request(
                 "About content is too long (at most 64 KiB).",

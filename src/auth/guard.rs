@@ -32,7 +32,7 @@ pub fn token_exempt(path: &str) -> bool {
 /// What a session held to "password change required" may still reach: the password form
 /// and its post (page and API), logout, the session probes, and the static files the form
 /// page loads.
-fn allowed_while_change_required(method: &Method, path: &str) -> bool {
+pub fn allowed_while_change_required(method: &Method, path: &str) -> bool {
     matches!(
         path,
         "/api/profile/change-password"

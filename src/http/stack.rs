@@ -62,8 +62,8 @@ pub fn apply(routes: Router<AppState>, state: AppState) -> Router {
     app.layer(middleware::from_fn(early_answers))
 }
 
-/// The overall request timeout (see `apply`): an empty 408, as tower-http's
-/// `TimeoutLayer` answers, for every route but the streamed uploads.
+/// The overall request timeout (see `apply`): a 408 `{"error": …}` like every other error
+/// (docs/design.md "HTTP contract"), for every route but the streamed uploads.
 async fn deadline(req: Request, next: Next) -> Response {
     let streamed = req
         .extensions()
@@ -74,7 +74,7 @@ async fn deadline(req: Request, next: Next) -> Response {
     }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "Request timed out.").into_response(),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::{http::json, state::AppState};
 
@@ -13,11 +14,55 @@ pub fn router() -> Router<AppState> {
         .route("/health/deep", get(health_deep))
 }
 
-async fn health() -> Response {
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct Shallow {
+    /// `ok`
+    status: String,
+}
+
+/// The components' states; each has a `status` (`healthy`, `degraded` or `unhealthy`).
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)]
+struct Components {
+    calibre_web: serde_json::Map<String, serde_json::Value>,
+    database: serde_json::Map<String, serde_json::Value>,
+    migrations: serde_json::Map<String, serde_json::Value>,
+    tls_certificate: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)]
+struct Deep {
+    /// `healthy`, `degraded` or `unhealthy`.
+    status: String,
+    components: Components,
+}
+
+/// Liveness: no database work.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "Up", body = Shallow)))]
+pub(crate) async fn health() -> Response {
     json(StatusCode::OK, json!({"status": "ok"}))
 }
 
-async fn health_deep(State(state): State<AppState>) -> Response {
+/// A 503 of `/health/deep`: its own shape, or the stack's `{"error": …}` when the
+/// session a cookie names cannot be loaded (`auth::guard`).
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Unhealthy {
+    Deep(Deep),
+    Error(crate::routes::api::openapi::ErrorBody),
+}
+
+/// Readiness: database, migrations, certificate, e-book library.
+#[utoipa::path(get, path = "/health/deep", tag = "health",
+    responses(
+        (status = 200, description = "Healthy or degraded", body = Deep),
+        (status = 503, description = "A component is unhealthy (same shape)", body = Unhealthy),
+    ))]
+pub(crate) async fn health_deep(State(state): State<AppState>) -> Response {
     let db_ok = state.db.ping().await;
     let pending = if db_ok {
         state.db.pending().await.ok()

@@ -21,6 +21,7 @@ both_backends!(
     pages_reauth_prompt_reposts_the_form,
     live_sessions_and_revocation,
     user_pages_forms,
+    nul_characters_are_a_400_not_a_500,
 );
 
 /// A server with an admin `root` (made by the CLI) and a client logged in as root, with
@@ -979,4 +980,49 @@ async fn user_pages_forms(backend: Backend) {
     for action in ["create-user", "set-admin", "delete-user"] {
         assert!(page.body.contains(action), "audit page lacks {action}");
     }
+}
+
+/// Found by fuzzing the admin API on PostgreSQL (docs/reliability.md "OpenAPI and
+/// schemathesis"): a NUL in what an admin sends was quoted into the audit row (or stored
+/// as the About text), which PostgreSQL's `text` refuses: a 500 instead of the 400. The
+/// audit row now shows U+FFFD for every control character.
+async fn nul_characters_are_a_400_not_a_500(backend: Backend) {
+    let (_s, mut c, token) = with_admin(backend, &[]).await;
+    let r = post(
+        &mut c,
+        &token,
+        "/api/admin/about-content",
+        json!({"content": "a\u{0}b"}),
+    )
+    .await;
+    assert_error(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "About content must not contain NUL characters.",
+    );
+    let r = post(
+        &mut c,
+        &token,
+        "/api/admin/create-user",
+        json!({"username": "x\u{0}yz", "password": "horse-battery-staple-9"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = post(
+        &mut c,
+        &token,
+        "/api/admin/revoke-session",
+        json!({"handle": "\u{0}"}),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "A session handle is required.");
+    let r = c.get("/api/admin/audit").send().await;
+    assert_eq!(r.status, StatusCode::OK);
+    let entries = r.json()["entries"].as_array().cloned().unwrap_or_default();
+    let created = entries
+        .iter()
+        .find(|e| e["action"] == "create-user")
+        .expect("the refused create-user is audited");
+    assert_eq!(created["target"], "username:x\u{FFFD}yz");
+    assert_eq!(created["outcome"], "refused");
 }

@@ -25,6 +25,7 @@ mod hardening;
 mod import_gleh;
 mod learning;
 mod nginx;
+mod openapi;
 mod seed;
 mod sessions;
 mod systemd;

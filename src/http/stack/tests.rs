@@ -147,6 +147,12 @@ async fn the_overall_timeout_spares_only_the_streamed_uploads() {
         }
     };
     assert_eq!(call("/slow").await, StatusCode::REQUEST_TIMEOUT);
+    // Like every error, a JSON `{"error": …}` (docs/design.md "HTTP contract").
+    let req = Request::get("/slow").body(Body::empty()).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body, serde_json::json!({"error": "Request timed out."}));
     assert_eq!(
         call(crate::http::streamed::COURSE_UPLOAD_API).await,
         StatusCode::OK

@@ -5,13 +5,19 @@
 use axum::{
     Router,
     body::Body,
-    extract::{DefaultBodyLimit, Multipart, Path, Request, State, multipart::MultipartRejection},
+    extract::{
+        DefaultBodyLimit, Multipart, Path, Request, State, multipart::MultipartRejection,
+        rejection::PathRejection,
+    },
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde_json::json;
 use tower::ServiceExt as _;
+use utoipa::ToSchema;
+
+use super::openapi::{ErrorBody, SignedIn};
 use tower_http::services::ServeFile;
 
 use crate::{
@@ -31,7 +37,32 @@ pub fn router() -> Router<AppState> {
         .route("/avatars/{name}", get(serve))
 }
 
-async fn upload(
+/// A multipart form with the image in its `avatar` part.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AvatarForm {
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    avatar: Vec<u8>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AvatarAnswer {
+    message: String,
+    avatar_url: String,
+}
+
+/// Stores a new avatar (PNG, JPEG or GIF; docs/original.md "Avatar upload checks").
+#[utoipa::path(post, path = "/api/profile/avatar", operation_id = "upload_avatar", tag = "account",
+    request_body(content = AvatarForm, content_type = "multipart/form-data"),
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn,
+        (status = 200, description = "Stored", body = AvatarAnswer),
+        (status = 303, description = "Stored, for a client asking for HTML: back to `/profile`"),
+        (status = 400, description = "Not a multipart body, no `avatar` part, or an image the checks refuse", body = ErrorBody),
+        (status = 413, description = "`Request body is too large.` (over 8 MiB)", body = ErrorBody),
+    ))]
+pub(crate) async fn upload(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     headers: HeaderMap,
@@ -53,7 +84,26 @@ async fn upload(
 
 /// `GET /avatars/{name}`: only generated names are served (anything else is a 404); a
 /// generated name whose file is gone redirects to the default avatar.
-async fn serve(State(state): State<AppState>, Path(name): Path<String>, req: Request) -> Response {
+#[utoipa::path(get, path = "/avatars/{name}", tag = "account",
+    params(("name" = String, Path, description = "A name this server generated")),
+    responses(
+        (status = 200, description = "The image", content(
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"))),
+        (status = 206, description = "A range of the image"),
+        (status = 304, description = "Not modified since the copy the client has"),
+        (status = 307, description = "The file is gone: the default avatar"),
+        (status = 404, description = "`Not found.`: not a name this server generated", body = ErrorBody),
+        (status = 412, description = "A precondition (`If-Match`, `If-Unmodified-Since`) failed"),
+        (status = 416, description = "A range outside the image"),
+    ))]
+pub(crate) async fn serve(
+    State(state): State<AppState>,
+    name: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let Ok(Path(name)) = name else {
+        return ApiError::not_found().into_response();
+    };
     if !avatar::is_stored_name(&name) {
         return ApiError::not_found().into_response();
     }

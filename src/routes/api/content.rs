@@ -7,6 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::{
     auth::MaybeUser,
@@ -25,7 +26,61 @@ pub fn router() -> Router<AppState> {
 /// fresh on every request.
 const CATALOG_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
-async fn content(State(state): State<AppState>, MaybeUser(s): MaybeUser) -> ApiResult<Response> {
+/// A course of the catalog (docs/original.md "Catalog JSON").
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct CourseItem {
+    /// `course`
+    r#type: String,
+    uid: String,
+    title: String,
+    path: String,
+    description: String,
+    categories: Vec<String>,
+    thumbnail: String,
+    /// The caller's status, `""` when none or anonymous.
+    user_progress: String,
+    user_note: String,
+}
+
+/// A book of the Calibre-Web library.
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)]
+struct EbookItem {
+    /// `ebook`
+    r#type: String,
+    uid: String,
+    title: String,
+    author: String,
+    path: String,
+    reader_url: String,
+    cover_path: String,
+    categories: Vec<String>,
+}
+
+/// One of the two, told apart by `type`.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ContentItem {
+    Course(CourseItem),
+    Ebook(EbookItem),
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Content {
+    content: Vec<ContentItem>,
+}
+
+/// The catalog, with the caller's progress and notes, then the e-books.
+#[utoipa::path(get, path = "/api/content", tag = "learning",
+    security((), ("session" = [])),
+    responses((status = 200, description = "The catalog", body = Content)))]
+pub(crate) async fn content(
+    State(state): State<AppState>,
+    MaybeUser(s): MaybeUser,
+) -> ApiResult<Response> {
     let catalog = match state.content_cache.get(CATALOG_TTL) {
         Some(c) => c,
         None => {

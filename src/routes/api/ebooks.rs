@@ -12,6 +12,9 @@ use axum::{
     routing::{get, post},
 };
 use serde_json::json;
+use utoipa::ToSchema;
+
+use super::openapi::{ErrorBody, JsonIn, MessageBody, SignedIn};
 
 use crate::{
     auth::CurrentUser,
@@ -38,8 +41,11 @@ fn required(body: &JsonObject, name: &str) -> ApiResult<String> {
 }
 
 /// `{book_id, content?}`; a missing content is the empty note, as for courses.
-struct NoteBody {
+#[derive(ToSchema)]
+pub(crate) struct NoteBody {
     book_id: String,
+    /// At most 20,000 characters, no control characters but tab and line breaks.
+    #[schema(required = false, max_length = 20000)]
     content: String,
 }
 
@@ -52,9 +58,20 @@ impl FromJson for NoteBody {
     }
 }
 
+/// A reading status (`ebooks::reading::STATUSES`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum BookStatus {
+    InProgress,
+    Completed,
+}
+
 /// `{book_id, status}`, both required.
-struct ProgressBody {
+#[derive(ToSchema)]
+pub(crate) struct ProgressBody {
     book_id: String,
+    #[schema(value_type = BookStatus)]
     status: String,
 }
 
@@ -67,7 +84,21 @@ impl FromJson for ProgressBody {
     }
 }
 
-async fn save_note(
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct NoteAnswer {
+    /// `""` when there is none.
+    content: String,
+}
+
+/// Saves the caller's note on a book.
+#[utoipa::path(post, path = "/api/textbook/note", operation_id = "save_book_note", tag = "ebooks", request_body = NoteBody,
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn, JsonIn,
+        (status = 200, description = "Saved", body = MessageBody),
+        (status = 404, description = "`Book not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn save_note(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<NoteBody>,
@@ -79,7 +110,14 @@ async fn save_note(
     ))
 }
 
-async fn set_progress(
+/// Sets the caller's reading status of a book.
+#[utoipa::path(post, path = "/api/textbook/progress", operation_id = "set_book_progress", tag = "ebooks", request_body = ProgressBody,
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn, JsonIn,
+        (status = 200, description = "Saved", body = MessageBody),
+        (status = 404, description = "`Book not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn set_progress(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<ProgressBody>,
@@ -91,7 +129,15 @@ async fn set_progress(
     ))
 }
 
-async fn get_note(
+/// The caller's note on a book.
+#[utoipa::path(get, path = "/api/textbook/{id}/note", operation_id = "get_book_note", tag = "ebooks",
+    params(("id" = String, Path, description = "The book's uid")),
+    security(("session" = [])),
+    responses(SignedIn,
+        (status = 200, description = "The note", body = NoteAnswer),
+        (status = 404, description = "`Book not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn get_note(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     id: Result<Path<String>, PathRejection>,
@@ -106,7 +152,16 @@ async fn get_note(
 /// How long browsers may keep a cover without asking again.
 const COVER_MAX_AGE: &str = "public, max-age=86400";
 
-async fn cover(
+/// The cached cover of a book of the library.
+#[utoipa::path(get, path = "/api/calibre/cover/{n}", tag = "ebooks",
+    params(("n" = String, Path, description = "The book's number in the library (digits)")),
+    responses(
+        (status = 200, description = "The cover image", content_type = "image/*", body = Vec<u8>,
+            headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current"),
+        (status = 404, description = "`Cover not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn cover(
     State(state): State<AppState>,
     headers: HeaderMap,
     n: Result<Path<String>, PathRejection>,

@@ -10,6 +10,9 @@ use axum::{
     routing::{get, post},
 };
 use serde_json::json;
+use utoipa::ToSchema;
+
+use super::openapi::{ErrorBody, JsonIn, MessageBody, SignedIn};
 
 use crate::{
     auth::CurrentUser,
@@ -35,8 +38,10 @@ fn required(body: &JsonObject, name: &str) -> ApiResult<String> {
 }
 
 /// `{course_uid, status}`, both required.
-struct ProgressBody {
+#[derive(ToSchema)]
+pub(crate) struct ProgressBody {
     course_uid: String,
+    #[schema(value_type = crate::routes::api::openapi::ProgressStatusName)]
     status: String,
 }
 
@@ -50,8 +55,19 @@ impl FromJson for ProgressBody {
 }
 
 /// `{course_uid, content?}`; as in the original, a missing content is the empty note.
-struct NoteBody {
+#[derive(ToSchema)]
+pub(crate) struct NoteBody {
     course_uid: String,
+    /// At most 20,000 characters (`learning::MAX_NOTE_CHARS`), no control characters but
+    /// tab and line breaks.
+    #[schema(required = false, max_length = 20000)]
+    content: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct NoteAnswer {
+    /// `""` when there is none.
     content: String,
 }
 
@@ -64,7 +80,14 @@ impl FromJson for NoteBody {
     }
 }
 
-async fn set_progress(
+/// Sets the caller's status on a course.
+#[utoipa::path(post, path = "/api/course/progress", operation_id = "set_course_progress", tag = "learning", request_body = ProgressBody,
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn, JsonIn,
+        (status = 200, description = "Saved", body = MessageBody),
+        (status = 404, description = "`Course not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn set_progress(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<ProgressBody>,
@@ -76,7 +99,14 @@ async fn set_progress(
     ))
 }
 
-async fn save_note(
+/// Saves the caller's note on a course.
+#[utoipa::path(post, path = "/api/course/note", operation_id = "save_course_note", tag = "learning", request_body = NoteBody,
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn, JsonIn,
+        (status = 200, description = "Saved", body = MessageBody),
+        (status = 404, description = "`Course not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn save_note(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<NoteBody>,
@@ -88,7 +118,15 @@ async fn save_note(
     ))
 }
 
-async fn get_note(
+/// The caller's note on a course.
+#[utoipa::path(get, path = "/api/course/{uid}/note", operation_id = "get_course_note", tag = "learning",
+    params(("uid" = String, Path, description = "The course's uid")),
+    security(("session" = [])),
+    responses(SignedIn,
+        (status = 200, description = "The note", body = NoteAnswer),
+        (status = 404, description = "`Course not found.`", body = ErrorBody),
+    ))]
+pub(crate) async fn get_note(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     uid: Result<Path<String>, PathRejection>,

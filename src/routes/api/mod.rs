@@ -1,5 +1,6 @@
-//! The JSON API under `/api/` (and `/csrf-token`, `/avatars/`): one module per area, each
-//! with its own `router()`.
+//! The JSON API under `/api/` (and `/csrf-token`, `/auth/check`, `/avatars/`,
+//! `/openapi.json`): one module per area, each with its own `router()`; `openapi` assembles
+//! their document.
 
 mod account;
 mod admin;
@@ -8,6 +9,7 @@ mod avatar;
 mod content;
 mod ebooks;
 mod learning;
+pub(super) mod openapi;
 mod profile;
 
 use axum::Router;
@@ -24,4 +26,5 @@ pub fn router() -> Router<AppState> {
         .merge(ebooks::router())
         .merge(learning::router())
         .merge(admin::router())
+        .merge(openapi::router())
 }

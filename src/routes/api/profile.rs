@@ -2,7 +2,9 @@
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
+use super::openapi::{JsonIn, MessageBody, SignedIn};
 use crate::{
     auth::CurrentUser,
     db::{Db, learning, users},
@@ -51,7 +53,55 @@ async fn course_lists(db: &Db, user_id: i64) -> sqlx::Result<(Vec<Value>, Vec<Va
     Ok((in_progress, completed, notes))
 }
 
-async fn get_profile(
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct ProfileUser {
+    username: String,
+    avatar: String,
+    about_me: String,
+    gender: String,
+    pronouns: String,
+    created_at: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ProfileCourse {
+    uid: String,
+    title: String,
+    thumbnail: String,
+    status: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ProfileNote {
+    r#type: String,
+    course_uid: String,
+    course_title: String,
+    /// The first 100 characters, then "...".
+    content: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Profile {
+    user: ProfileUser,
+    courses_in_progress: Vec<ProfileCourse>,
+    courses_completed: Vec<ProfileCourse>,
+    notes: Vec<ProfileNote>,
+    /// Always empty (the original's shape).
+    reading_list: Vec<Object>,
+}
+
+/// A free-form JSON object, for documentation.
+type Object = serde_json::Map<String, Value>;
+
+/// The signed-in user's profile, courses and notes (docs/original.md "Profile").
+#[utoipa::path(get, path = "/api/profile", tag = "account",
+    security(("session" = [])),
+    responses(SignedIn, (status = 200, description = "The profile", body = Profile)))]
+pub(crate) async fn get_profile(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Response> {
@@ -74,9 +124,15 @@ async fn get_profile(
 }
 
 /// `{about_me?, gender?, pronouns?}`: strings or null; an absent field is left alone.
-struct ProfileBody {
+#[derive(ToSchema)]
+pub(crate) struct ProfileBody {
+    /// At most 2000 characters (`profile::MAX_ABOUT_ME`).
+    #[schema(max_length = 2000)]
     about_me: Option<String>,
+    /// At most 32 characters, no control characters.
+    #[schema(max_length = 32)]
     gender: Option<String>,
+    #[schema(max_length = 32)]
     pronouns: Option<String>,
 }
 
@@ -92,7 +148,12 @@ impl FromJson for ProfileBody {
     }
 }
 
-async fn post_profile(
+/// Changes the fields given.
+#[utoipa::path(post, path = "/api/profile", tag = "account", request_body = ProfileBody,
+    security(("session" = [], "csrf" = [])),
+    responses(SignedIn, JsonIn,
+        (status = 200, description = "Updated", body = MessageBody)))]
+pub(crate) async fn post_profile(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
     JsonBody(body): JsonBody<ProfileBody>,

@@ -3,11 +3,13 @@
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     admin::audit,
     auth::admin::AdminUser,
     http::{ApiResult, json, rejection::LenientQuery},
+    routes::api::openapi::Admin,
     state::AppState,
     time::iso8601,
 };
@@ -16,15 +18,43 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/admin/audit", get(list))
 }
 
-#[derive(Deserialize, Default)]
-struct AuditQuery {
+/// A malformed query string counts as none (`LenientQuery`).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditQuery {
+    /// At most this many entries (default 100).
     limit: Option<i64>,
+    /// Entries with an id below this one.
     before: Option<i64>,
 }
 
-async fn list(
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of answers written with `json!`
+struct Entry {
+    id: i64,
+    at: String,
+    actor_id: Option<i64>,
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    ip: String,
+    detail: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Entries {
+    entries: Vec<Entry>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/admin/audit", operation_id = "admin_audit", tag = "admin", params(AuditQuery),
+    security(("session" = [])),
+    responses(Admin, (status = 200, description = "The entries", body = Entries)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(_admin): AdminUser,
     LenientQuery(q): LenientQuery<AuditQuery>,
 ) -> ApiResult<Response> {
     let entries: Vec<_> = audit::list(&state, q.before, q.limit.unwrap_or(100))

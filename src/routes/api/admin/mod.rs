@@ -7,11 +7,11 @@
 //! `seed-test-users`, `server/restart`, `generate-thumbnails` and `self-heal` are not
 //! offered and answer 404 (docs/security.md "Admin panel").
 
-mod audit;
-mod courses;
-mod sessions;
-mod system;
-mod users;
+pub(super) mod audit;
+pub(super) mod courses;
+pub(super) mod sessions;
+pub(super) mod system;
+pub(super) mod users;
 
 use axum::Router;
 

@@ -4,6 +4,7 @@
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     admin::{
@@ -13,6 +14,7 @@ use crate::{
     },
     auth::admin::AdminUser,
     http::{ApiError, ApiResult, Ctx, JsonObject, json, rejection::LenientQuery},
+    routes::api::openapi::{Admin, ErrorBody, JsonIn, MessageBody},
     state::AppState,
 };
 
@@ -25,7 +27,46 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/sync-ebooks", axum::routing::post(sync_ebooks))
 }
 
-async fn status(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiResult<Response> {
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of bodies read from `JsonObject` and answers written with `json!`
+struct Status {
+    courses_count: i64,
+    ebooks_count: i64,
+    users_count: i64,
+    sessions_live: i64,
+    server_status: String,
+    version: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Logs {
+    /// The lines of `app.log`, newest last, redacted.
+    logs: Vec<serde_json::Value>,
+    message: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct About {
+    /// Markdown.
+    content: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Synced {
+    message: String,
+    ebooks_count: i64,
+}
+
+/// Counts of the hub.
+#[utoipa::path(get, path = "/api/admin/status", tag = "admin", security(("session" = [])),
+    responses(Admin, (status = 200, description = "The counts", body = Status)))]
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> ApiResult<Response> {
     let s = system::status(&state).await?;
     Ok(json(
         StatusCode::OK,
@@ -35,25 +76,40 @@ async fn status(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiRe
     ))
 }
 
-async fn diagnostics(
+/// Database, migrations, content folder, certificate, log disk and doctor's local checks.
+#[utoipa::path(get, path = "/api/admin/diagnostics", tag = "admin", security(("session" = [])),
+    responses(Admin, (status = 200, description = "The checks", body = Object)))]
+pub(crate) async fn diagnostics(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(_admin): AdminUser,
 ) -> ApiResult<Response> {
     let d = diagnostics::gather(&state).await?;
     let body = serde_json::to_value(&d).map_err(ApiError::internal)?;
     Ok(json(StatusCode::OK, body))
 }
 
-#[derive(Deserialize, Default)]
-struct LogsQuery {
+/// A malformed query string counts as none (`LenientQuery`).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LogsQuery {
+    /// How many lines (1–1000, default 100).
     lines: Option<String>,
+    /// The lowest level shown: `error`, `warn`, `info`, `debug` or `trace`.
     level: Option<String>,
+    /// Only the lines of this event.
     event: Option<String>,
 }
 
-async fn logs(
+/// The tail of `app.log`, filtered and redacted.
+#[utoipa::path(get, path = "/api/admin/logs", tag = "admin", params(LogsQuery),
+    security(("session" = [])),
+    responses(Admin,
+        (status = 200, description = "The lines", body = Logs),
+        (status = 400, description = "A `lines` or `level` out of range", body = ErrorBody),
+    ))]
+pub(crate) async fn logs(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(_admin): AdminUser,
     LenientQuery(q): LenientQuery<LogsQuery>,
 ) -> ApiResult<Response> {
     let filter = Filter::parse(q.lines.as_deref(), q.level.as_deref(), q.event.as_deref())?;
@@ -71,12 +127,21 @@ async fn logs(
     Ok(json(StatusCode::OK, body))
 }
 
-async fn about(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiResult<Response> {
+/// The About page's text.
+#[utoipa::path(get, path = "/api/admin/about-content", tag = "admin", security(("session" = [])),
+    responses(Admin, (status = 200, description = "The text", body = About)))]
+pub(crate) async fn about(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> ApiResult<Response> {
     let content = system::about(&state).await?;
     Ok(json(StatusCode::OK, json!({ "content": content })))
 }
 
-async fn set_about(
+/// Replaces the About page's text (at most 64 KiB).
+#[utoipa::path(post, path = "/api/admin/about-content", tag = "admin", request_body = About, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn, (status = 200, description = "Saved", body = MessageBody)))]
+pub(crate) async fn set_about(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -92,7 +157,14 @@ async fn set_about(
     ))
 }
 
-async fn sync_ebooks(
+/// Synchronises the e-book library now.
+#[utoipa::path(post, path = "/api/admin/sync-ebooks", tag = "admin", security(("session" = [], "csrf" = [])),
+    responses(Admin,
+        (status = 200, description = "Synchronised", body = Synced),
+        (status = 400, description = "E-books are not configured", body = ErrorBody),
+        (status = 502, description = "Calibre-Web is out of reach or its feed unusable", body = ErrorBody),
+    ))]
+pub(crate) async fn sync_ebooks(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,

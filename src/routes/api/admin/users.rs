@@ -9,8 +9,10 @@ use axum::{
     routing::{get, post},
 };
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::user_id;
+use crate::routes::api::openapi::{Admin, ErrorBody, JsonIn, MessageBody};
 use crate::{
     admin::users,
     auth::{Session, admin::AdminUser},
@@ -18,6 +20,75 @@ use crate::{
     state::AppState,
     time::iso8601,
 };
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // schemas of bodies read from `JsonObject` and answers written with `json!`
+struct UserRow {
+    id: i64,
+    username: String,
+    is_admin: bool,
+    created_at: String,
+    disabled: bool,
+    last_seen_at: Option<String>,
+    live_sessions: i64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UserList {
+    users: Vec<UserRow>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct CreateUser {
+    /// The registration rules (`POST /api/register`).
+    #[schema(pattern = "^[A-Za-z0-9_-]{3,64}$")]
+    username: Option<String>,
+    #[schema(min_length = 8, max_length = 1024)]
+    password: Option<String>,
+    is_admin: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Created {
+    message: String,
+    user_id: i64,
+}
+
+/// An account's id: a whole number, or a string of digits.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UserId {
+    #[schema(value_type = i64)]
+    user_id: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ResetPassword {
+    #[schema(value_type = i64)]
+    user_id: serde_json::Value,
+    /// The password rules (`POST /api/register`).
+    #[schema(min_length = 8, max_length = 1024)]
+    new_password: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SetAdmin {
+    #[schema(value_type = i64)]
+    user_id: serde_json::Value,
+    is_admin: bool,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct AdminSet {
+    message: String,
+    is_admin: bool,
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +101,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/set-admin", post(set_admin))
 }
 
-async fn list(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiResult<Response> {
+/// Every account.
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "admin_list_users", tag = "admin", security(("session" = [])),
+    responses(Admin, (status = 200, description = "The accounts", body = UserList)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> ApiResult<Response> {
     let users: Vec<_> = users::list(&state)
         .await?
         .iter()
@@ -44,7 +121,13 @@ async fn list(State(state): State<AppState>, AdminUser(_): AdminUser) -> ApiResu
     Ok(json(StatusCode::OK, json!({ "users": users })))
 }
 
-async fn create(
+/// Creates an account under the registration rules.
+#[utoipa::path(post, path = "/api/admin/create-user", tag = "admin", request_body = CreateUser, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Created", body = Created),
+        (status = 409, description = "`Username already exists.`", body = ErrorBody),
+    ))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -60,7 +143,13 @@ async fn create(
     ))
 }
 
-async fn delete(
+/// Deletes an account (not one's own, not the last admin).
+#[utoipa::path(post, path = "/api/admin/delete-user", tag = "admin", request_body = UserId, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Done", body = MessageBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -71,7 +160,13 @@ async fn delete(
     Ok(json(StatusCode::OK, json!({ "message": message })))
 }
 
-async fn reset_password(
+/// Sets a new password; the account must change it at its next login.
+#[utoipa::path(post, path = "/api/admin/reset-password", tag = "admin", request_body = ResetPassword, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Done", body = MessageBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
+pub(crate) async fn reset_password(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -84,7 +179,13 @@ async fn reset_password(
     Ok(json(StatusCode::OK, json!({ "message": message })))
 }
 
-async fn disable(
+/// Disables an account and ends its sessions.
+#[utoipa::path(post, path = "/api/admin/disable-user", tag = "admin", request_body = UserId, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Done", body = MessageBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
+pub(crate) async fn disable(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -93,7 +194,13 @@ async fn disable(
     set_disabled(&state, &ctx, &s, &body, true).await
 }
 
-async fn enable(
+/// Enables an account.
+#[utoipa::path(post, path = "/api/admin/enable-user", tag = "admin", request_body = UserId, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Done", body = MessageBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
+pub(crate) async fn enable(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
@@ -115,7 +222,13 @@ async fn set_disabled(
     Ok(json(StatusCode::OK, json!({ "message": message })))
 }
 
-async fn set_admin(
+/// Grants or removes the admin role.
+#[utoipa::path(post, path = "/api/admin/set-admin", tag = "admin", request_body = SetAdmin, security(("session" = [], "csrf" = [])),
+    responses(Admin, JsonIn,
+        (status = 200, description = "Done", body = AdminSet),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
+pub(crate) async fn set_admin(
     State(state): State<AppState>,
     ctx: Ctx,
     AdminUser(s): AdminUser,
