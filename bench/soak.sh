@@ -62,7 +62,8 @@ run_one() { # run_one NAME DATABASE_URL
     mkdir -p "$WORK/$name/logs"
     local env=(env -i PATH="$PATH" HOME="$HOME" GLEH_ENV=development BIND="127.0.0.1:$port"
         DATABASE_URL="$url" DATA_DIR="$WORK/$name/data" CONTENT_DIR="$ROOT/content"
-        LOG_DIR="$WORK/$name/logs" LOG_LEVEL=warn)
+        LOG_DIR="$WORK/$name/logs" LOG_LEVEL=warn
+        ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS})
     # The accounts are made with the CLI, so the registration limit stays as shipped.
     "${env[@]}" "$GLEH" migrate >/dev/null
     for i in $(seq 1 "$NUSERS"); do
@@ -120,9 +121,9 @@ end
 $lua_common
 LUA
     log "$name: ${DUR}s of 192 read + 56 write + 8 login-flood connections"
-    wrk -t1 -c192 -d"${DUR}s" --timeout 10s --latency -s "$WORK/reads.lua" "$base" >"$WORK/$name/reads.txt" 2>&1 &
+    wrk -t1 -c"${SOAK_READ_CONNS:-192}" -d"${DUR}s" --timeout 10s --latency -s "$WORK/reads.lua" "$base" >"$WORK/$name/reads.txt" 2>&1 &
     local rp=$!
-    wrk -t1 -c56 -d"${DUR}s" --timeout 10s --latency -s "$WORK/writes.lua" "$base" >"$WORK/$name/writes.txt" 2>&1 &
+    wrk -t1 -c"${SOAK_WRITE_CONNS:-56}" -d"${DUR}s" --timeout 10s --latency -s "$WORK/writes.lua" "$base" >"$WORK/$name/writes.txt" 2>&1 &
     local wp=$!
     python3 "$ROOT/bench/soak_logins.py" "$port" "$DUR" "${SOAK_LOGIN_CONNS:-8}" "${names%,}" "$PASS" >"$WORK/$name/logins.json" &
     local lp=$!

@@ -42,8 +42,13 @@ pub fn validate_note(content: &str) -> ApiResult<()> {
 }
 
 /// The course's row id, or 404. Uids that cannot exist are refused without a query.
+/// Whether `uid` could name a course at all (else it is not looked up).
+fn valid_uid(uid: &str) -> bool {
+    !uid.is_empty() && uid.len() <= MAX_UID && !uid.chars().any(char::is_control)
+}
+
 pub async fn course_id(state: &AppState, uid: &str) -> ApiResult<i64> {
-    if uid.is_empty() || uid.len() > MAX_UID || uid.chars().any(char::is_control) {
+    if !valid_uid(uid) {
         return Err(course_not_found());
     }
     catalog::id_by_uid(&state.db, uid)
@@ -58,8 +63,11 @@ pub async fn set_progress(
     status: &str,
 ) -> ApiResult<()> {
     let status = ProgressStatus::parse(status).map_err(ApiError::bad_request)?;
-    let course = course_id(state, uid).await?;
-    learning::upsert_progress(&state.db, user_id, course, status.as_str(), now()).await?;
+    if !valid_uid(uid)
+        || !learning::upsert_progress(&state.db, user_id, uid, status.as_str(), now()).await?
+    {
+        return Err(course_not_found());
+    }
     tracing::info!(event = "progress_updated", user_id,
                    course_uid = %uid, status = status.as_str());
     Ok(())
@@ -67,8 +75,9 @@ pub async fn set_progress(
 
 pub async fn save_note(state: &AppState, user_id: i64, uid: &str, content: &str) -> ApiResult<()> {
     validate_note(content)?;
-    let course = course_id(state, uid).await?;
-    learning::upsert_note(&state.db, user_id, course, content, now()).await?;
+    if !valid_uid(uid) || !learning::upsert_note(&state.db, user_id, uid, content, now()).await? {
+        return Err(course_not_found());
+    }
     tracing::info!(event = "note_saved", user_id,
                    course_uid = %uid, chars = content.chars().count());
     Ok(())

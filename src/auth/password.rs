@@ -3,7 +3,7 @@
 //!
 //! Hashing runs on its own pool of one thread per CPU (rayon's), behind a semaphore of the
 //! same size, so a flood of logins queues here instead of stalling the async workers that
-//! serve everything else. The pool's threads run at a lower CPU priority (nice 10, see
+//! serve everything else. The pool's threads run at the lowest CPU priority (nice 19, see
 //! `lower_priority`): when the CPUs are idle a login gets them all, and when reads and
 //! writes are waiting too, they go first — a login flood costs logins time, not every
 //! other request's latency (docs/reliability.md "Load held"). The same pool verifies the
@@ -71,7 +71,7 @@ impl MemoryPool {
 const STANDARD_BLOCKS: usize = 19_456;
 
 /// How much lower than the server's own threads the hashing threads run (a nice value).
-const HASH_NICENESS: libc::c_int = 10;
+const HASH_NICENESS: libc::c_int = 19;
 
 /// Lowers the calling thread's CPU priority (Linux keeps a nice value per thread). Only
 /// ever raised, never restored: that needs a privilege the service does not have, which is

@@ -3,48 +3,53 @@
 
 use super::Db;
 
+/// Sets the user's status on the course `uid` in one statement; false when there is no
+/// such course.
 pub async fn upsert_progress(
     db: &Db,
     user_id: i64,
-    course_id: i64,
+    uid: &str,
     status: &str,
     now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    // (SQLite needs the WHERE of an INSERT … SELECT before its ON CONFLICT; it has one.)
+    let done = sqlx::query(
         "INSERT INTO course_progress (user_id, course_id, status, updated_at) \
-         VALUES ($1, $2, $3, $4) \
+         SELECT $1, c.id, $3, $4 FROM courses c WHERE c.uid = $2 \
          ON CONFLICT (user_id, course_id) DO UPDATE SET status = excluded.status, \
            updated_at = excluded.updated_at",
     )
     .bind(user_id)
-    .bind(course_id)
+    .bind(uid)
     .bind(status)
     .bind(now)
     .execute(&db.pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
+/// Sets the user's note on the course `uid` in one statement; false when there is no
+/// such course.
 pub async fn upsert_note(
     db: &Db,
     user_id: i64,
-    course_id: i64,
+    uid: &str,
     content: &str,
     now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO course_notes (user_id, course_id, content, updated_at) \
-         VALUES ($1, $2, $3, $4) \
+         SELECT $1, c.id, $3, $4 FROM courses c WHERE c.uid = $2 \
          ON CONFLICT (user_id, course_id) DO UPDATE SET content = excluded.content, \
            updated_at = excluded.updated_at",
     )
     .bind(user_id)
-    .bind(course_id)
+    .bind(uid)
     .bind(content)
     .bind(now)
     .execute(&db.pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// The user's stored status on a course, if any.

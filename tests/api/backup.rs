@@ -193,7 +193,7 @@ async fn backup_under_write_load(backend: Backend) {
     add_course(&s).await;
     let (writer, token) = new_user_with_token(&s, "writer").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let registered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let registered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
     for w in 0..2 {
         let stop = stop.clone();
@@ -202,9 +202,10 @@ async fn backup_under_write_load(backend: Backend) {
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let r = c.register(&format!("load{w}x{n}"), PW).await;
+                let name = format!("load{w}x{n}");
+                let r = c.register(&name, PW).await;
                 assert!(r.status.is_success(), "{}", r.body);
-                registered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                registered.lock().expect("names").push(name);
                 n += 1;
             }
             n
@@ -225,11 +226,13 @@ async fn backup_under_write_load(backend: Backend) {
     }
     // The backup starts once the load is under way (a few registrations in).
     for _ in 0..200 {
-        if registered.load(std::sync::atomic::Ordering::Relaxed) >= 2 {
+        if registered.lock().expect("names").len() >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Acknowledged before the backup began: in the copy.
+    let before = registered.lock().expect("names").first().cloned();
     let fresh = TestDb::new(backend).await;
     let took = backup_into(&s, &fresh);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -260,7 +263,8 @@ async fn backup_under_write_load(backend: Backend) {
     }
     let r = Server::start_on(fresh, &env).await;
     let mut c = r.client();
-    assert_eq!(c.login("load0x0", PW).await.status, StatusCode::OK);
+    let name = before.expect("a registration before the backup");
+    assert_eq!(c.login(&name, PW).await.status, StatusCode::OK, "{name}");
 }
 
 crate::both_backends!(backup_under_write_load);
