@@ -84,6 +84,17 @@ pub async fn import(
     let mut report = Report::new(opts.dry_run, &config.content_dir);
     let with_avatars = opts.avatars.is_some();
     let batch = plan::plan(snapshot, &taken, &imported, with_avatars, &mut report);
+    let served = config.content_dir.join("courses");
+    report.without_package = batch
+        .courses
+        .iter()
+        .filter(|c| {
+            !c.path.is_empty()
+                && !crate::catalog::is_http_url(&c.path)
+                && !served.join(&c.path).is_file()
+        })
+        .map(|c| c.uid.clone())
+        .collect();
     let applied = import::apply(db, &batch, now(), !opts.dry_run)
         .await
         .context("writing the import (nothing was written)")?;

@@ -69,6 +69,9 @@ pub struct Report {
     pub unused: Vec<(String, i64)>,
     /// Where this hub serves course packages from.
     pub courses_dir: String,
+    /// Imported courses whose launch page is not under `courses_dir` (yet): their launch
+    /// is a 404 until their folder is copied there.
+    pub without_package: Vec<String>,
 }
 
 impl Report {
@@ -85,6 +88,7 @@ impl Report {
             avatars_imported: 0,
             unused: Vec::new(),
             courses_dir: content_dir.join("courses").display().to_string(),
+            without_package: Vec::new(),
         }
     }
 
@@ -218,6 +222,14 @@ impl Report {
              (or `gleh courses import DIR --copy`)",
             self.courses_dir
         );
+        if !self.without_package.is_empty() {
+            let _ = writeln!(
+                s,
+                "{} course(s) have no package there yet, so their launch is a 404 until it is: {}",
+                self.without_package.len(),
+                self.without_package.join(", ")
+            );
+        }
         s
     }
 }

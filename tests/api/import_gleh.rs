@@ -182,6 +182,9 @@ async fn imports_the_original(target: Backend, from: Backend) {
     }
     let changed = report["changed"].to_string();
     assert!(changed.contains("javascript:alert(1)"), "{changed}");
+    // The packages are not in this hub's CONTENT_DIR/courses: the report says which.
+    let missing = report["without_package"].to_string();
+    assert!(missing.contains("18-06-spring-2010"), "{missing}");
     assert!(changed.contains("Legacy/package/index.html"), "{changed}");
     assert!(
         !report.to_string().contains("$B5u1MzV6UZcIN9VJ"),

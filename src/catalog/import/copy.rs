@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{Found, Report, scan, upsert};
+use super::{Report, scan, upsert};
 use crate::{
     catalog::upload::{Failure, Placed, Staged, place},
     db::Db,
@@ -27,41 +27,27 @@ pub async fn copy_in(db: &Db, dir: &Path, served: &Path, now: i64) -> anyhow::Re
     let found = tokio::task::spawn_blocking(move || scan(&d)).await??;
     let mut report = Report::default();
     for f in found {
-        match f {
-            Found::Skipped { folder, reason } => {
-                report.skipped += 1;
-                report.problems.push(format!("skipped {folder}: {reason}"));
-            }
-            Found::Ignored { folder } => report
-                .lines
-                .push(format!("ignored {folder}: no index.html or data.json")),
-            Found::Package(p) => {
-                let (from, root, uid) = (dir.join(&p.uid), served.to_path_buf(), p.uid.clone());
-                let (placed, copied) =
-                    tokio::task::spawn_blocking(move || copy_one(&from, &root, &uid)).await??;
-                report
-                    .lines
-                    .push(format!("copied {} ({} bytes)", p.uid, copied.bytes));
-                for n in copied.notes.iter().chain(&p.notes) {
-                    report.lines.push(format!("note {}: {n}", p.uid));
-                }
-                let new = match upsert(db, &p, now).await {
-                    Ok(new) => new,
-                    Err(e) => {
-                        let _ = tokio::task::spawn_blocking(move || placed.rollback()).await;
-                        return Err(e.into());
-                    }
-                };
-                let _ = tokio::task::spawn_blocking(move || placed.commit()).await;
-                if new {
-                    report.imported += 1;
-                    report.lines.push(format!("imported {}", p.uid));
-                } else {
-                    report.updated += 1;
-                    report.lines.push(format!("updated {}", p.uid));
-                }
-            }
+        let Some(p) = report.package(f) else {
+            continue;
+        };
+        let (from, root, uid) = (dir.join(&p.uid), served.to_path_buf(), p.uid.clone());
+        let (placed, copied) =
+            tokio::task::spawn_blocking(move || copy_one(&from, &root, &uid)).await??;
+        report
+            .lines
+            .push(format!("copied {} ({} bytes)", p.uid, copied.bytes));
+        for n in copied.notes.iter().chain(&p.notes) {
+            report.lines.push(format!("note {}: {n}", p.uid));
         }
+        let new = match upsert(db, &p, now).await {
+            Ok(new) => new,
+            Err(e) => {
+                let _ = tokio::task::spawn_blocking(move || placed.rollback()).await;
+                return Err(e.into());
+            }
+        };
+        let _ = tokio::task::spawn_blocking(move || placed.commit()).await;
+        report.upserted(&p.uid, new);
     }
     Ok(report)
 }

@@ -66,6 +66,35 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records a folder that is not imported (skipped, or not a package) and gives `None`;
+    /// gives a package back to be imported.
+    fn package(&mut self, f: Found) -> Option<Box<Package>> {
+        match f {
+            Found::Skipped { folder, reason } => {
+                self.skipped += 1;
+                self.problems.push(format!("skipped {folder}: {reason}"));
+                None
+            }
+            Found::Ignored { folder } => {
+                self.lines
+                    .push(format!("ignored {folder}: no index.html or data.json"));
+                None
+            }
+            Found::Package(p) => Some(p),
+        }
+    }
+
+    /// Records a package stored as a new course (`new`) or an update of its course.
+    fn upserted(&mut self, uid: &str, new: bool) {
+        if new {
+            self.imported += 1;
+            self.lines.push(format!("imported {uid}"));
+        } else {
+            self.updated += 1;
+            self.lines.push(format!("updated {uid}"));
+        }
+    }
+
     pub fn summary(&self) -> String {
         format!(
             "{} imported, {} updated, {} skipped",
@@ -120,27 +149,14 @@ pub async fn import_dir(db: &Db, dir: &Path, now: i64) -> anyhow::Result<Report>
     let found = tokio::task::spawn_blocking(move || scan(&d)).await??;
     let mut report = Report::default();
     for f in found {
-        match f {
-            Found::Skipped { folder, reason } => {
-                report.skipped += 1;
-                report.problems.push(format!("skipped {folder}: {reason}"));
-            }
-            Found::Ignored { folder } => report
-                .lines
-                .push(format!("ignored {folder}: no index.html or data.json")),
-            Found::Package(p) => {
-                for n in &p.notes {
-                    report.lines.push(format!("note {}: {n}", p.uid));
-                }
-                if upsert(db, &p, now).await? {
-                    report.imported += 1;
-                    report.lines.push(format!("imported {}", p.uid));
-                } else {
-                    report.updated += 1;
-                    report.lines.push(format!("updated {}", p.uid));
-                }
-            }
+        let Some(p) = report.package(f) else {
+            continue;
+        };
+        for n in &p.notes {
+            report.lines.push(format!("note {}: {n}", p.uid));
         }
+        let new = upsert(db, &p, now).await?;
+        report.upserted(&p.uid, new);
     }
     Ok(report)
 }
