@@ -358,29 +358,42 @@ async fn real_calibre_web_library_and_single_sign_on() {
     let snippet_path = d.join("gleh-calibre-web.conf");
     // As the snippet's header says: the upstream beside gleh_app, the include inside the
     // HTTPS server. Calibre-Web is reached from 127.0.0.1 (in its trusted proxies).
-    replace(
-        &mut site,
-        "upstream gleh_app {",
-        &format!(
-            "upstream calibre_web {{ server 127.0.0.1:{}; keepalive 8; }}\n\nupstream gleh_app {{",
-            cw.port
-        ),
-        1,
-    );
-    replace(
-        &mut site,
-        "    location / {",
-        &format!(
-            "    include {};\n\n    location / {{",
-            snippet_path.display()
-        ),
-        1,
-    );
     let mut snippet = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/nginx/calibre-web.conf"
     ))
     .expect("read deploy/nginx/calibre-web.conf");
+    // The cookie map exactly as the snippet's header gives it.
+    let map: String = snippet
+        .lines()
+        .skip_while(|l| !l.starts_with("#     map $http_cookie"))
+        .take_while(|l| l.starts_with("#     "))
+        .map(|l| format!("{}\n", &l["#     ".len()..]))
+        .collect();
+    assert!(
+        map.ends_with("}\n"),
+        "no cookie map in the snippet's header: {map}"
+    );
+    replace(
+        &mut site,
+        "upstream gleh_app {",
+        &format!(
+            "upstream calibre_web {{ server 127.0.0.1:{}; keepalive 8; }}\n{map}\nupstream gleh_app {{",
+            cw.port
+        ),
+        1,
+    );
+    // A probe of what the map leaves of a request's cookies for Calibre-Web.
+    replace(
+        &mut site,
+        "    location / {",
+        &format!(
+            "    include {};\n\n    location = /_probe_calibre_cookie {{ return 200 \"[$gleh_calibre_cookie]\"; }}\n\n    location / {{",
+            snippet_path.display()
+        ),
+        1,
+    );
+    assert!(snippet.contains("proxy_set_header Cookie $gleh_calibre_cookie;"));
     // gleh's auth check from nginx's address, as for every other request (TRUSTED_PROXIES).
     replace(
         &mut snippet,
@@ -394,6 +407,22 @@ async fn real_calibre_web_library_and_single_sign_on() {
     let run_curl = |args: &[&str]| curl(&curl_bin, &d, args);
     let tls = format!("https://127.0.0.1:{https}");
     let cw_home = format!("{tls}/calibre-web/");
+
+    // The hub's session cookie never goes on to Calibre-Web; its other cookies do.
+    for (sent, kept) in [
+        ("a=1; __Host-session=SECRET; session=cw", "a=1; session=cw"),
+        ("__Host-session=SECRET; session=cw", "session=cw"),
+        ("session=cw; __Host-session=SECRET", "session=cw; "),
+        ("__Host-session=SECRET", ""),
+        ("session=cw", "session=cw"),
+    ] {
+        let r = run_curl(&[
+            "-H",
+            &format!("Cookie: {sent}"),
+            &format!("{tls}/_probe_calibre_cookie"),
+        ]);
+        assert_eq!(r.body, format!("[{kept}]"), "{sent}");
+    }
 
     // No session: the hub's login, with the way back; a forged header changes nothing.
     for forged in [None, Some("X-Remote-User: admin")] {
