@@ -85,3 +85,21 @@ pub struct AppState {
     /// The Calibre-Web library: its client and the state of its synchronisation.
     pub ebooks: Arc<crate::ebooks::Library>,
 }
+
+/// A state for unit tests of the stack and the routers: the default configuration without
+/// TLS, an in-memory SQLite database (not migrated), no e-book library.
+#[cfg(test)]
+pub(crate) async fn for_tests() -> AppState {
+    let mut config = Config::from_env().expect("default configuration");
+    config.tls = None;
+    AppState {
+        config: Arc::new(config),
+        db: Db::connect("sqlite::memory:")
+            .await
+            .expect("in-memory database"),
+        hasher: Hasher::new(),
+        keys: Arc::new(Keys::derive(None)),
+        content_cache: Arc::default(),
+        ebooks: Arc::new(crate::ebooks::Library::new(None).expect("no e-books")),
+    }
+}

@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use axum::{
     body::Body,
     http::{Request, StatusCode},
@@ -10,32 +8,13 @@ use tower::ServiceExt as _;
 
 use super::*;
 use crate::{
-    auth::password::Hasher,
-    config::Config,
-    db::Db,
     http::security_headers::tests::{expected, pairs},
     logging::capture::{Buf, capture_async},
-    state::Keys,
 };
-
-async fn state() -> AppState {
-    let mut config = Config::from_env().expect("default configuration");
-    config.tls = None;
-    AppState {
-        config: Arc::new(config),
-        db: Db::connect("sqlite::memory:")
-            .await
-            .expect("in-memory database"),
-        hasher: Hasher::new(),
-        keys: Arc::new(Keys::derive(None)),
-        content_cache: Arc::default(),
-        ebooks: Arc::new(crate::ebooks::Library::new(None).expect("no e-books")),
-    }
-}
 
 /// Serves one GET `path` through the stack around `routes`, capturing the logs.
 async fn get_once(routes: Router<AppState>, path: &str) -> (Response, Vec<Value>) {
-    let app = apply(routes, state().await);
+    let app = apply(routes, crate::state::for_tests().await);
     let req = Request::get(path).body(Body::empty()).unwrap();
     let (res, logs): (_, Buf) = capture_async(app.oneshot(req)).await;
     let events = logs
@@ -136,7 +115,7 @@ async fn the_overall_timeout_spares_only_the_streamed_uploads() {
         .route("/slow", get(slow))
         .route(crate::http::streamed::COURSE_UPLOAD_API, get(slow))
         .route(crate::http::streamed::COURSE_UPLOAD_PAGE, get(slow));
-    let app = apply(routes, state().await);
+    let app = apply(routes, crate::state::for_tests().await);
     // Virtual time from here on (the database is already open).
     tokio::time::pause();
     let call = |path: &'static str| {

@@ -7,7 +7,6 @@
 use std::{
     collections::BTreeSet,
     path::{Path, PathBuf},
-    sync::Arc,
 };
 
 use axum::{body::Body, http::Request};
@@ -15,22 +14,6 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 use super::*;
-use crate::{auth::password::Hasher, config::Config, db::Db, state::Keys};
-
-async fn state() -> AppState {
-    let mut config = Config::from_env().expect("default configuration");
-    config.tls = None;
-    AppState {
-        config: Arc::new(config),
-        db: Db::connect("sqlite::memory:")
-            .await
-            .expect("in-memory database"),
-        hasher: Hasher::new(),
-        keys: Arc::new(Keys::derive(None)),
-        content_cache: Arc::default(),
-        ebooks: Arc::new(crate::ebooks::Library::new(None).expect("no e-books")),
-    }
-}
 
 /// The routers whose routes the document describes.
 fn json_routers() -> Router<AppState> {
@@ -136,7 +119,7 @@ async fn every_json_route_is_documented_and_every_operation_is_routed() {
     let app = json_routers()
         .fallback(|| async { NO_PATH })
         .method_not_allowed_fallback(|| async { no_method() })
-        .with_state(state().await);
+        .with_state(crate::state::for_tests().await);
     let mut routed = BTreeSet::new();
     let documented_paths: BTreeSet<String> = documented.iter().map(|(_, p)| p.clone()).collect();
     for path in paths.union(&documented_paths) {
