@@ -2,7 +2,7 @@
 # Instructions per request, counted by valgrind's callgrind: repeatable where wall-clock
 # req/s on a shared 2-CPU machine is not (docs/performance.md, "The house").
 #
-#   bash bench/callgrind.sh [BIN] [session|content] [N]   (CALLGRIND_TOP=K: the top K functions)
+#   bash bench/callgrind.sh [BIN] [session|content|profile] [N]   (CALLGRIND_TOP=K: the top K functions)
 #
 # Starts BIN (default target/release/gleh) under callgrind on a fresh SQLite database in a
 # temporary directory, logs in a benchmark user, warms up with 50 requests, zeroes the
@@ -40,8 +40,22 @@ COOKIE=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
 case "$KIND" in
     session) TARGET=$URL/api/check_session ;;
     content) TARGET=$URL/api/content ;;
-    *) echo "usage: bash bench/callgrind.sh [BIN] [session|content] [N]" >&2; exit 2 ;;
+    profile) TARGET=$URL/api/profile ;;
+    *) echo "usage: bash bench/callgrind.sh [BIN] [session|content|profile] [N]" >&2; exit 2 ;;
 esac
+if [[ "$KIND" != session ]]; then
+    # A status and a note on every course, as an active learner has: the profile lists them
+    # and the signed-in catalog splices them in.
+    TOKEN=$(curl -s -H "Cookie: $COOKIE" "$URL/csrf-token" | sed 's/.*"csrf_token":"\([^"]*\)".*/\1/')
+    for uid in $(curl -s "$URL/api/content" | grep -o '"uid":"[^"]*"' | cut -d'"' -f4); do
+        for body in "{\"course_uid\":\"$uid\",\"status\":\"In Progress\"}" \
+            "{\"course_uid\":\"$uid\",\"content\":\"A note on $uid\"}"; do
+            case "$body" in *status*) ep=progress ;; *) ep=note ;; esac
+            curl -s -o /dev/null -H "Cookie: $COOKIE" -H "X-CSRFToken: $TOKEN" \
+                -H 'Content-Type: application/json' -d "$body" "$URL/api/course/$ep"
+        done
+    done
+fi
 requests() { for _ in $(seq "$1"); do printf 'url = "%s"\noutput = /dev/null\n' "$TARGET"; done; }
 requests 50 >"$D/warm.cfg"
 requests "$N" >"$D/run.cfg"
@@ -58,5 +72,5 @@ done
 echo "$(basename "$BIN") $KIND: $((total / N)) instructions per request (N=$N)"
 # CALLGRIND_TOP=K: also the K functions with the most inclusive instructions.
 if [[ -n "${CALLGRIND_TOP:-}" ]]; then
-    callgrind_annotate --inclusive=yes "$D"/cg.out.* 2>/dev/null | grep -v '^-' | sed -n "1,$((CALLGRIND_TOP + 25))p" | tail -n "$CALLGRIND_TOP"
+    callgrind_annotate --inclusive=${CALLGRIND_INCLUSIVE:-yes} "$D"/cg.out.* 2>/dev/null | grep -v '^-' | sed -n "1,$((CALLGRIND_TOP + 25))p" | tail -n "$CALLGRIND_TOP"
 fi

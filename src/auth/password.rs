@@ -3,9 +3,10 @@
 //!
 //! Hashing runs on its own pool of one thread per CPU (rayon's), behind a semaphore of the
 //! same size, so a flood of logins queues here instead of stalling the async workers that
-//! serve everything else. The pool's threads run at the lowest CPU priority (nice 19, see
-//! `lower_priority`): when the CPUs are idle a login gets them all, and when reads and
-//! writes are waiting too, they go first — a login flood costs logins time, not every
+//! serve everything else. The pool's threads run at the lowest CPU priority (Linux's
+//! `SCHED_IDLE` policy, and nice 19 where that is refused, see `lower_priority`): when the
+//! CPUs are idle a login gets them all, and when reads and writes are waiting too, they go
+//! first — a login flood costs logins time, not every
 //! other request's latency (docs/reliability.md "Load held"). The same pool verifies the
 //! original GLEH's Werkzeug hashes (`werkzeug`), which an import brings along and the first
 //! successful login replaces with Argon2id.
@@ -73,15 +74,20 @@ const STANDARD_BLOCKS: usize = 19_456;
 /// How much lower than the server's own threads the hashing threads run (a nice value).
 const HASH_NICENESS: libc::c_int = 19;
 
-/// Lowers the calling thread's CPU priority (Linux keeps a nice value per thread). Only
-/// ever raised, never restored: that needs a privilege the service does not have, which is
-/// why hashing has threads of its own.
+/// Lowers the calling thread's CPU priority (Linux keeps a policy and a nice value per
+/// thread). Only ever lowered, never restored: that needs a privilege the service does not
+/// have, which is why hashing has threads of its own. Nice 19 alone still let a login flood
+/// take a quarter of a CPU from a saturated server (docs/reliability.md "Load held"):
+/// under `SCHED_IDLE` a thread runs only when no ordinary thread wants the CPU.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread's own id only changes its scheduling weight.
+    // SAFETY: setpriority and sched_setscheduler on the calling thread's own id only change
+    // its scheduling weight and policy; the parameter is a valid, initialised struct.
     unsafe {
         let tid = libc::gettid() as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, tid, HASH_NICENESS);
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }
 
@@ -283,14 +289,20 @@ mod tests {
     #[tokio::test]
     async fn hashing_runs_below_the_servers_priority() {
         let h = Hasher::new();
-        let nice = h
+        let (nice, policy) = h
             .blocking(|_, _| {
-                // SAFETY: reads the calling thread's own nice value.
-                unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+                // SAFETY: reads the calling thread's own nice value and policy.
+                unsafe {
+                    (
+                        libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t),
+                        libc::sched_getscheduler(0),
+                    )
+                }
             })
             .await
             .unwrap();
         assert_eq!(nice, HASH_NICENESS);
+        assert_eq!(policy, libc::SCHED_IDLE);
         let stored = h.hash("correct horse battery staple".into()).await.unwrap();
         assert!(
             h.verify("correct horse battery staple".into(), stored)

@@ -44,7 +44,7 @@ pub async fn run(config: &Config, file: &Path, check_only: bool) -> anyhow::Resu
         debug_assert_eq!(db.backend, Backend::Sqlite);
         let started = std::time::Instant::now();
         backup::vacuum_into(&db, file).await?;
-        db.pool.close().await;
+        db.close().await;
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         println!(
             "wrote {} ({size} bytes) in {} ms",

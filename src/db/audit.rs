@@ -42,7 +42,7 @@ pub async fn insert(db: &Db, e: &NewEntry<'_>) -> sqlx::Result<()> {
     .bind(e.outcome)
     .bind(e.ip)
     .bind(e.detail)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

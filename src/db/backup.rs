@@ -18,7 +18,7 @@ pub async fn vacuum_into(db: &Db, file: &Path) -> anyhow::Result<()> {
         .context("the backup file's path is not valid UTF-8")?;
     sqlx::query("VACUUM INTO $1")
         .bind(target)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .with_context(|| format!("writing the backup to {}", file.display()))?;
     Ok(())

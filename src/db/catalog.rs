@@ -124,7 +124,7 @@ pub async fn insert(db: &Db, c: &Course, now: i64) -> sqlx::Result<()> {
          ON CONFLICT (uid) DO NOTHING",
     )
     .bind(&c.uid);
-    bind_fields(q, c).bind(now).execute(&db.pool).await?;
+    bind_fields(q, c).bind(now).execute(&db.writer).await?;
     Ok(())
 }
 
@@ -136,7 +136,7 @@ pub async fn update(db: &Db, id: i64, c: &Course) -> sqlx::Result<()> {
            department = $10, path = $11, license_url = $12, learning_resources = $13 \
          WHERE id = $14",
     );
-    bind_fields(q, c).bind(id).execute(&db.pool).await?;
+    bind_fields(q, c).bind(id).execute(&db.writer).await?;
     Ok(())
 }
 
@@ -169,7 +169,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<Course>> {
 /// Deletes the course with row id `id` with every user's progress and notes on it, in one
 /// transaction. False when there was no such course.
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     for sql in [
         "DELETE FROM course_progress WHERE course_id = $1",
         "DELETE FROM course_notes WHERE course_id = $1",
@@ -186,7 +186,7 @@ pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
 
 /// Sets the categories of each `(id, categories)`, in one transaction.
 pub async fn set_categories(db: &Db, changes: &[(i64, String)]) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     for (id, categories) in changes {
         sqlx::query("UPDATE courses SET categories = $1 WHERE id = $2")
             .bind(categories)

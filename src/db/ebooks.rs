@@ -32,7 +32,7 @@ const BATCH: usize = 100;
 /// Replaces the whole library with `books` in one transaction: readers see the old copy
 /// or the new one, never a mix.
 pub async fn replace_all(db: &Db, books: &[Ebook], now: i64) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     sqlx::query("DELETE FROM ebooks").execute(&mut *tx).await?;
     for chunk in books.chunks(BATCH) {
         let mut sql = format!("INSERT INTO ebooks ({COLUMNS}, synced_at) VALUES ");
@@ -117,7 +117,7 @@ pub async fn upsert_note(
     .bind(book_id)
     .bind(content)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }
@@ -133,7 +133,7 @@ pub async fn record_read(db: &Db, user_id: i64, book_id: &str, now: i64) -> sqlx
     .bind(user_id)
     .bind(book_id)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }
@@ -155,7 +155,7 @@ pub async fn set_status(
     .bind(book_id)
     .bind(status)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }
@@ -240,7 +240,7 @@ pub async fn put_cover(db: &Db, book_id: i64, c: &Cover) -> sqlx::Result<()> {
     .bind(&c.etag)
     .bind(&c.data)
     .bind(c.fetched_at)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

@@ -136,7 +136,7 @@ fn values(rows: usize, cols: usize) -> String {
 /// Writes `batch` in one transaction; committed only when `commit` (else rolled back, for
 /// `--dry-run`, after the same statements).
 pub async fn apply(db: &Db, batch: &Batch, now: i64, commit: bool) -> sqlx::Result<Applied> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let mut out = Applied::default();
     let mapped: Vec<(i64, i64)> = sqlx::query_as("SELECT source_id, user_id FROM imported_users")
         .fetch_all(&mut *tx)

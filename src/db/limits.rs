@@ -16,7 +16,7 @@ pub async fn hit(db: &Db, key: &str, now: i64, window_cutoff: i64) -> sqlx::Resu
     .bind(key)
     .bind(now)
     .bind(window_cutoff)
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await
 }
 
@@ -30,7 +30,7 @@ pub async fn record_failure(
     window_cutoff: i64,
     lock_for: impl Fn(i64) -> Option<i64>,
 ) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let failures: i64 = sqlx::query_scalar(
         "INSERT INTO login_failures (username_key, failures, last_failure, locked_until) \
          VALUES ($1, 1, $2, 0) \
@@ -57,7 +57,7 @@ pub async fn record_failure(
 pub async fn clear_failures(db: &Db, username_key: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM login_failures WHERE username_key = $1")
         .bind(username_key)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -67,12 +67,12 @@ pub async fn clear_failures(db: &Db, username_key: &str) -> sqlx::Result<()> {
 pub async fn purge(db: &Db, window_cutoff: i64, failure_cutoff: i64, now: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM rate_limits WHERE window_start <= $1")
         .bind(window_cutoff)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     sqlx::query("DELETE FROM login_failures WHERE last_failure <= $1 AND locked_until <= $2")
         .bind(failure_cutoff)
         .bind(now)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

@@ -60,7 +60,7 @@ impl Db {
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let before = self.pending().await?.len();
         self.migrator()
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .context("applying migrations")?;
         Ok(before)
@@ -73,7 +73,7 @@ impl Db {
 
     /// How many migrations the database has applied, and the names of those pending.
     pub async fn migration_status(&self) -> anyhow::Result<(usize, Vec<String>)> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         let table = &self.migrator().table_name;
         conn.ensure_migrations_table(table)
             .await

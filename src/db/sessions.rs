@@ -67,7 +67,7 @@ pub(super) async fn insert_with(
 /// Stores `new` and, in the same transaction, deletes the session `old` (a login from a
 /// signed-in browser: the old id is worthless from the moment the new one exists).
 pub async fn replace(db: &Db, old: Option<&[u8]>, new: &NewSession<'_>) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     if let Some(old) = old {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(old.to_vec())
@@ -123,7 +123,7 @@ pub async fn touch(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash.to_vec())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     db.session_cache.touched(id_hash, now);
     Ok(())
@@ -134,7 +134,7 @@ pub async fn set_reauth(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
     let done = sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(id_hash.to_vec())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await;
     db.session_cache.invalidate();
     done.map(drop)
@@ -143,7 +143,7 @@ pub async fn set_reauth(db: &Db, id_hash: &[u8], now: i64) -> sqlx::Result<()> {
 pub async fn delete(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
     let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash.to_vec())
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await;
     db.session_cache.invalidate();
     done.map(drop)
@@ -153,7 +153,7 @@ pub async fn delete(db: &Db, id_hash: &[u8]) -> sqlx::Result<()> {
 pub async fn delete_for_user(db: &Db, user_id: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await;
     db.session_cache.invalidate();
     Ok(done?.rows_affected())
@@ -172,7 +172,7 @@ pub async fn purge(db: &Db, idle_cutoff: i64, absolute_cutoff: i64) -> sqlx::Res
     let res = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
         .bind(idle_cutoff)
         .bind(absolute_cutoff)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     if res.rows_affected() > 0 {
         db.session_cache.invalidate();

@@ -19,7 +19,7 @@ pub async fn put(db: &Db, key: &str, value: &str, now: i64) -> sqlx::Result<()> 
     .bind(key)
     .bind(value)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

@@ -22,7 +22,7 @@ pub struct User {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: i64,
     username: String,
     password_hash: String,
@@ -52,7 +52,7 @@ impl From<UserRow> for User {
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, is_admin, disabled, avatar, about_me, \
+pub(super) const COLUMNS: &str = "id, username, password_hash, is_admin, disabled, avatar, about_me, \
     gender, pronouns, created_at";
 
 /// The account whose lower-cased name is `key`.
@@ -148,7 +148,7 @@ pub async fn insert(
     .bind(password_hash)
     .bind(i64::from(is_admin))
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await;
     match res {
         Ok(id) => Ok(Created::Id(id)),
@@ -165,7 +165,7 @@ pub async fn set_password_hash(
     hash: &str,
     then: Option<&NewSession<'_>>,
 ) -> sqlx::Result<u64> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(user_id)
@@ -198,7 +198,7 @@ pub async fn upgrade_password_hash(
             .bind(new)
             .bind(user_id)
             .bind(old)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
     Ok(res.rows_affected() == 1)
 }
@@ -207,7 +207,7 @@ pub async fn upgrade_password_hash(
 /// transaction.
 /// False when there was no such account.
 pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     for sql in [
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM course_progress WHERE user_id = $1",
@@ -243,7 +243,7 @@ pub async fn update_profile(
     .bind(gender)
     .bind(pronouns)
     .bind(user_id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }
@@ -262,7 +262,7 @@ pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Opt
     loop {
         let previous: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&db.writer)
             .await?;
         let Some(previous) = previous else {
             return Ok(None);
@@ -271,7 +271,7 @@ pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Opt
             .bind(avatar)
             .bind(user_id)
             .bind(&previous)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?
             .rows_affected();
         if swapped == 1 {
@@ -376,7 +376,7 @@ pub enum Applied {
 /// so on SQLite the transaction holds the write lock before it counts; on PostgreSQL the
 /// admin rows are locked first, so two admins demoting each other cannot both succeed.
 pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result<Applied> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     if db.backend == super::Backend::Postgres {
         sqlx::query(
             "SELECT id FROM users WHERE is_admin = 1 AND disabled = 0 ORDER BY id FOR UPDATE",

@@ -46,7 +46,7 @@ pub(super) async fn check_database(config: &Config, r: &mut Report) {
     };
     r.pass("db.reachable", WHAT, format!("connected to {shown}"));
     check_migrations(&db, r).await;
-    db.pool.close().await;
+    db.close().await;
 }
 
 /// The URL to connect with: for SQLite, an existing file opened without creating it

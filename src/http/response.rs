@@ -9,7 +9,7 @@ use serde_json::Value;
 
 const JSON_TYPE: &str = "application/json; charset=utf-8";
 
-pub fn json_response(status: StatusCode, value: &Value) -> Response {
+pub fn json_response<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     json_bytes(status, Bytes::from(body))
 }

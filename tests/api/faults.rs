@@ -866,11 +866,22 @@ fn fill(dir: &Path) -> PathBuf {
 }
 
 /// The log lines of one request (by `x-request-id`) other than its access line.
-fn lines_of(s: &Server, request_id: &str) -> Vec<Value> {
-    s.log_events()
-        .into_iter()
-        .filter(|v| v["request_id"] == request_id && v["event"] != "request")
-        .collect()
+/// The log lines of one request (its access line aside). The log is written by a
+/// background writer, so a line may land just after the answer: wait up to 2 s for the
+/// first, then a little more for any second one.
+async fn lines_of(s: &Server, request_id: &str) -> Vec<Value> {
+    let read = || -> Vec<Value> {
+        s.log_events()
+            .into_iter()
+            .filter(|v| v["request_id"] == request_id && v["event"] != "request")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while read().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    read()
 }
 
 async fn note(c: &mut Client, token: &str, uid: &str, text: &str) -> Result<Resp, reqwest::Error> {
@@ -941,7 +952,7 @@ async fn disk_full() {
     }
     let full = full.expect("no write was refused on a full disk");
     let id = full.header("x-request-id").expect("request id");
-    let lines = lines_of(&s, &id);
+    let lines = lines_of(&s, &id).await;
     assert_eq!(
         lines.len(),
         1,
@@ -954,7 +965,8 @@ async fn disk_full() {
     assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.body);
     assert_eq!(r.json(), json!({"error": STORAGE_FULL}));
     let id = r.header("x-request-id").expect("request id");
-    assert_eq!(lines_of(&s, &id).len(), 1, "{:?}", lines_of(&s, &id));
+    let lines = lines_of(&s, &id).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
 
     // Reads keep working, and the avatar stored before is still served.
     for path in [
@@ -1110,7 +1122,8 @@ async fn data_dir_refuses_uploads_only(data_dir: &str) {
         );
         assert_eq!(r.json(), json!({"error": STORAGE_UNWRITABLE}));
         let id = r.header("x-request-id").expect("request id");
-        assert_eq!(lines_of(&s, &id).len(), 1, "{:?}", lines_of(&s, &id));
+        let lines = lines_of(&s, &id).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
     }
     // Nothing else depends on DATA_DIR.
     serves(&s).await;

@@ -1,16 +1,19 @@
 //! The signed-in user's profile, as JSON: `GET /api/profile` and `POST /api/profile`.
 
 use axum::{Router, extract::State, http::StatusCode, response::Response, routing::get};
+use std::borrow::Cow;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::openapi::{JsonIn, MessageBody, SignedIn};
 use crate::{
     auth::CurrentUser,
-    db::{Db, learning, users},
+    db::learning,
     domain::ProgressStatus,
     http::{
-        ApiError, ApiResult, JsonObject, json,
+        ApiError, ApiResult, JsonObject, json, json_response,
         rejection::{FromJson, JsonBody},
     },
     profile::ProfileUpdate,
@@ -25,79 +28,56 @@ pub fn router() -> Router<AppState> {
 /// Characters of a note the profile JSON shows before "...".
 const NOTE_PREVIEW: usize = 100;
 
-async fn course_lists(db: &Db, user_id: i64) -> sqlx::Result<(Vec<Value>, Vec<Value>, Vec<Value>)> {
-    let (mut in_progress, mut completed) = (Vec::new(), Vec::new());
-    for r in learning::progress_for_user(db, user_id).await? {
-        let status = ProgressStatus::parse(&r.status).ok();
-        let entry =
-            json!({"uid": r.uid, "title": r.title, "thumbnail": r.thumbnail, "status": r.status});
-        // Unlike the original, a course set back to "Not Started" is in neither list.
-        match status {
-            Some(ProgressStatus::Completed) => completed.push(entry),
-            Some(ProgressStatus::NotStarted) => {}
-            _ => in_progress.push(entry),
-        }
-    }
-    let notes = learning::notes_for_user(db, user_id)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let short = if r.content.chars().count() > NOTE_PREVIEW {
-                format!("{}...", r.content.chars().take(NOTE_PREVIEW).collect::<String>())
-            } else {
-                r.content
-            };
-            json!({"type": "course", "course_uid": r.uid, "course_title": r.title, "content": short})
-        })
-        .collect();
-    Ok((in_progress, completed, notes))
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)] // schemas of answers written with `json!`
-struct ProfileUser {
-    username: String,
+#[derive(Serialize, ToSchema)]
+struct ProfileUser<'a> {
+    username: &'a str,
     avatar: String,
-    about_me: String,
-    gender: String,
-    pronouns: String,
+    about_me: &'a str,
+    gender: &'a str,
+    pronouns: &'a str,
     created_at: String,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct ProfileCourse {
-    uid: String,
-    title: String,
-    thumbnail: String,
-    status: String,
+#[derive(Serialize, ToSchema)]
+struct ProfileCourse<'a> {
+    uid: &'a str,
+    title: &'a str,
+    thumbnail: &'a str,
+    status: &'a str,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct ProfileNote {
-    r#type: String,
-    course_uid: String,
-    course_title: String,
+#[derive(Serialize, ToSchema)]
+struct ProfileNote<'a> {
+    r#type: &'static str,
+    course_uid: &'a str,
+    course_title: &'a str,
     /// The first 100 characters, then "...".
-    content: String,
+    content: Cow<'a, str>,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct Profile {
-    user: ProfileUser,
-    courses_in_progress: Vec<ProfileCourse>,
-    courses_completed: Vec<ProfileCourse>,
-    notes: Vec<ProfileNote>,
+#[derive(Serialize, ToSchema)]
+struct Profile<'a> {
+    user: ProfileUser<'a>,
+    courses_in_progress: Vec<ProfileCourse<'a>>,
+    courses_completed: Vec<ProfileCourse<'a>>,
+    notes: Vec<ProfileNote<'a>>,
     /// Always empty (the original's shape).
-    reading_list: Vec<Object>,
+    reading_list: [Object; 0],
 }
 
 /// A free-form JSON object, for documentation.
 type Object = serde_json::Map<String, Value>;
 
-/// The signed-in user's profile, courses and notes (docs/original.md "Profile").
+/// The first `NOTE_PREVIEW` characters of a note, then "...".
+fn preview(content: &str) -> Cow<'_, str> {
+    match content.char_indices().nth(NOTE_PREVIEW) {
+        Some((end, _)) => Cow::Owned(format!("{}...", &content[..end])),
+        None => Cow::Borrowed(content),
+    }
+}
+
+/// The signed-in user's profile, courses and notes (docs/original.md "Profile"), built
+/// from one row (`learning::profile`) without an intermediate `serde_json::Value`.
 #[utoipa::path(get, path = "/api/profile", tag = "account",
     security(("session" = [])),
     responses(SignedIn, (status = 200, description = "The profile", body = Profile)))]
@@ -105,22 +85,49 @@ pub(crate) async fn get_profile(
     State(state): State<AppState>,
     CurrentUser(s): CurrentUser,
 ) -> ApiResult<Response> {
-    let Some(user) = users::find_by_id(&state.db, s.user.id).await? else {
+    let Some(p) = learning::profile(&state.db, s.user.id).await? else {
         return Err(ApiError::unauthorized("Authentication required."));
     };
-    let (in_progress, completed, notes) = course_lists(&state.db, user.id).await?;
-    Ok(json(
-        StatusCode::OK,
-        json!({
-            "user": {"username": user.username, "avatar": crate::avatar::url_of(&user.avatar),
-                     "about_me": user.about_me, "gender": user.gender, "pronouns": user.pronouns,
-                     "created_at": iso8601(user.created_at)},
-            "courses_in_progress": in_progress,
-            "courses_completed": completed,
-            "notes": notes,
-            "reading_list": [],
-        }),
-    ))
+    let (progress, notes) = (p.progress()?, p.notes()?);
+    let (mut in_progress, mut completed) = (Vec::new(), Vec::new());
+    for r in &progress {
+        let entry = ProfileCourse {
+            uid: &r.uid,
+            title: &r.title,
+            thumbnail: &r.thumbnail,
+            status: &r.status,
+        };
+        // Unlike the original, a course set back to "Not Started" is in neither list.
+        match ProgressStatus::parse(&r.status).ok() {
+            Some(ProgressStatus::Completed) => completed.push(entry),
+            Some(ProgressStatus::NotStarted) => {}
+            _ => in_progress.push(entry),
+        }
+    }
+    let user = &p.user;
+    let body = Profile {
+        user: ProfileUser {
+            username: &user.username,
+            avatar: crate::avatar::url_of(&user.avatar),
+            about_me: &user.about_me,
+            gender: &user.gender,
+            pronouns: &user.pronouns,
+            created_at: iso8601(user.created_at),
+        },
+        courses_in_progress: in_progress,
+        courses_completed: completed,
+        notes: notes
+            .iter()
+            .map(|n| ProfileNote {
+                r#type: "course",
+                course_uid: &n.uid,
+                course_title: &n.title,
+                content: preview(&n.content),
+            })
+            .collect(),
+        reading_list: [],
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// `{about_me?, gender?, pronouns?}`: strings or null; an absent field is left alone.
