@@ -1,5 +1,5 @@
 //! Moving the avatars an older binary kept as files (`DATA_DIR/avatars/<name>`) into the
-//! database, so that an operator upgrading keeps every picture (docs/deploy.md "Upgrading").
+//! database, so that an operator upgrading keeps every picture (docs/deploy.md "Upgrades").
 //! Run by `gleh migrate` after the migrations and by `gleh serve` before it listens; both
 //! may run any number of times, on any number of instances: only accounts whose avatar has
 //! no row yet are looked at, and a row is written only while the account still names it.
