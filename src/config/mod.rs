@@ -153,7 +153,8 @@ pub struct Config {
     pub log_dir: Option<PathBuf>,
     /// CONTENT_DIR: the folder of course packages.
     pub content_dir: PathBuf,
-    /// DATA_DIR: where uploaded files (avatars) are kept; never served as a directory.
+    /// DATA_DIR: only read, for the avatar files an older version kept in `DATA_DIR/avatars/`
+    /// (moved into the database: `avatar::adopt`); nothing is written there.
     pub data_dir: PathBuf,
     /// BACKUP_DIR: where the operator keeps backups; `gleh doctor` warns when it holds
     /// none younger than a day.
