@@ -236,10 +236,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let state = build_state(config).await?;
     prepare_database(&state).await?;
-    match crate::avatar::sweep_orphans(&state.db, &state.config.data_dir).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(event = "avatar_orphans_removed", count = n),
-        Err(e) => tracing::warn!(event = "avatar_sweep_failed", error = format!("{e:#}")),
+    // Avatars an older version kept as files: moved into the database (src/avatar/adopt.rs).
+    // A folder that cannot be read is logged, never fatal: the pictures stay named and
+    // `gleh migrate` or the next start moves them.
+    match crate::avatar::adopt::adopt_files(&state.db, &state.config.data_dir).await {
+        Ok(a) if a == Default::default() => {}
+        Ok(a) => tracing::info!(
+            event = "avatar_files_moved",
+            moved = a.moved,
+            missing = a.missing,
+        ),
+        Err(e) => tracing::warn!(event = "avatar_files_unreadable", error = format!("{e:#}")),
     }
 
     let handle: Handle<SocketAddr> = Handle::new();

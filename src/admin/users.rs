@@ -96,9 +96,6 @@ async fn change(
                 before,
                 sessions_ended,
             } => {
-                if change == AccountChange::Delete {
-                    crate::avatar::remove_stored(&state.config.data_dir, &before.avatar).await;
-                }
                 let detail = format!("{}; {sessions_ended} session(s) ended", before.username);
                 Ok((before, detail))
             }

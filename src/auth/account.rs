@@ -294,7 +294,7 @@ pub async fn change_password(
 }
 
 /// The user deletes their own account after giving its password: sessions, progress,
-/// notes and the avatar file go with it.
+/// notes and the avatar go with it (one transaction, `db::users::delete`).
 pub async fn delete(state: &AppState, ctx: &Ctx, s: &Session, password: &str) -> ApiResult<()> {
     if password.is_empty() {
         return Err(ApiError::bad_request("Password is required."));
@@ -303,7 +303,6 @@ pub async fn delete(state: &AppState, ctx: &Ctx, s: &Session, password: &str) ->
         return Err(ApiError::unauthorized("Password is incorrect."));
     };
     users::delete(&state.db, user.id).await?;
-    crate::avatar::remove_stored(&state.config.data_dir, &user.avatar).await;
     tracing::info!(
         event = "account_deleted",
 

@@ -1,7 +1,8 @@
 //! One avatar upload, as both `POST /api/profile/avatar` and the profile page's form run
 //! it: a multipart body with one file part named `avatar`; the file name only supplies the
-//! extension (`multipart.rs` reads it). The image is decoded and re-encoded on the blocking pool, stored under a new
-//! name, and the user's previous file deleted.
+//! extension (`multipart.rs` reads it). The image is decoded and re-encoded on the blocking
+//! pool and stored in the database under a new name, in the transaction that names it the
+//! user's avatar and deletes the previous one.
 
 use axum::{
     body::Bytes,
@@ -13,14 +14,16 @@ use axum::{
 };
 
 use super::{
-    DECODE_PERMITS, Encoded, Invalid, Kind, MAX_BYTES, files,
+    DECODE_PERMITS, Encoded, Invalid, Kind, MAX_BYTES,
     multipart::{self, Failure, Upload, read_upload},
+    names::new_name,
     process,
 };
 use crate::{
-    db::users,
+    db::avatars,
     http::{ApiError, ApiResult},
     state::AppState,
+    time::now,
 };
 
 fn invalid(user_id: i64, why: Invalid) -> ApiError {
@@ -72,39 +75,18 @@ impl multipart::Part for BodyPart<'_> {
     }
 }
 
-/// Decodes, checks, re-encodes and writes the file on the blocking pool, a bounded number
-/// at a time. Returns the stored name and the encoded image.
-async fn store(
-    state: &AppState,
-    kind: Kind,
-    bytes: Vec<u8>,
-) -> ApiResult<Result<(String, Encoded), Invalid>> {
+/// Decodes, checks and re-encodes on the blocking pool, a bounded number at a time.
+async fn encode(kind: Kind, bytes: Vec<u8>) -> ApiResult<Result<Encoded, Invalid>> {
     let permit = DECODE_PERMITS.acquire().await.map_err(ApiError::internal)?;
-    let dir = files::dir(&state.config.data_dir);
-    let stored = tokio::task::spawn_blocking(
-        move || -> Result<Result<(String, Encoded), Invalid>, std::io::Error> {
-            let encoded = match process(&bytes, kind) {
-                Ok(e) => e,
-                Err(why) => return Ok(Err(why)),
-            };
-            let name = files::new_name(encoded.ext);
-            files::store(&dir, &name, &encoded.bytes)?;
-            Ok(Ok((name, encoded)))
-        },
-    )
-    .await;
+    let encoded = tokio::task::spawn_blocking(move || process(&bytes, kind)).await;
     drop(permit);
-    match stored {
-        Ok(Ok(done)) => Ok(done),
-        // A full disk is a 507, a folder that cannot be written a 503: the client can
-        // try again later, and nothing but uploads depends on DATA_DIR.
-        Ok(Err(e)) => Err(ApiError::storage("storing an avatar", &e)),
-        Err(e) => Err(ApiError::internal(format!("avatar task: {e}"))),
-    }
+    encoded.map_err(|e| ApiError::internal(format!("avatar task: {e}")))
 }
 
-/// The whole upload for the signed-in `user_id`; returns the new file's name. A refused
-/// file is a 400 with the check's message; the user's previous file is deleted.
+/// The whole upload for the signed-in `user_id`; returns the new avatar's name. A refused
+/// file is a 400 with the check's message. The bytes, the account's new name and the
+/// removal of its previous picture are one transaction (`db::avatars::replace`): a failure
+/// or a kill leaves the previous avatar as it was, never a row no account names.
 pub async fn receive(
     state: &AppState,
     user_id: i64,
@@ -120,25 +102,14 @@ pub async fn receive(
         Upload::File(kind, bytes) => (kind, bytes),
     };
     let size = bytes.len();
-    let (name, encoded) = match store(state, kind, bytes).await? {
+    let encoded = match encode(kind, bytes).await? {
         Ok(done) => done,
         Err(why) => return Err(invalid(user_id, why)),
     };
-    let dir = files::dir(&state.config.data_dir);
-    let previous = match users::set_avatar(&state.db, user_id, &name).await {
-        Ok(p) => p,
-        Err(e) => {
-            files::discard(dir, name).await;
-            return Err(e.into());
-        }
-    };
-    let Some(previous) = previous else {
+    let name = new_name(encoded.ext);
+    if !avatars::replace(&state.db, user_id, &name, &encoded.bytes, now()).await? {
         // The account was deleted while the image was being processed.
-        files::discard(dir, name).await;
         return Err(ApiError::unauthorized("Authentication required."));
-    };
-    if previous != name {
-        files::discard(dir, previous).await;
     }
     tracing::info!(
         event = "avatar_uploaded",
@@ -152,14 +123,13 @@ pub async fn receive(
 }
 
 /// An avatar read from a file (`gleh import-gleh --avatars DIR`): the checks, decoding and
-/// re-encoding of an upload, then stored under a new name unless `check_only`. The inner
-/// `Err` is why the file was refused (the upload's message).
+/// re-encoding of an upload; `Some((name, bytes))` to store (`db::avatars::replace`) unless
+/// `check_only`. The inner `Err` is why the file was refused (the upload's message).
 pub async fn from_file(
-    data_dir: &std::path::Path,
     filename: &str,
     bytes: Vec<u8>,
     check_only: bool,
-) -> anyhow::Result<Result<Option<String>, &'static str>> {
+) -> anyhow::Result<Result<Option<(String, Vec<u8>)>, &'static str>> {
     let Some(kind) = Kind::from_filename(filename) else {
         return Ok(Err(Invalid::FileType.message()));
     };
@@ -167,19 +137,10 @@ pub async fn from_file(
         return Ok(Err(Invalid::TooLarge.message()));
     }
     let _permit = DECODE_PERMITS.acquire().await?;
-    let dir = files::dir(data_dir);
-    let done = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-        let encoded = match process(&bytes, kind) {
-            Ok(e) => e,
-            Err(why) => return Ok(Err(why.message())),
-        };
-        if check_only {
-            return Ok(Ok(None));
-        }
-        let name = files::new_name(encoded.ext);
-        files::store(&dir, &name, &encoded.bytes)?;
-        Ok(Ok(Some(name)))
+    let encoded = tokio::task::spawn_blocking(move || process(&bytes, kind)).await?;
+    Ok(match encoded {
+        Err(why) => Err(why.message()),
+        Ok(_) if check_only => Ok(None),
+        Ok(e) => Ok(Some((new_name(e.ext), e.bytes))),
     })
-    .await??;
-    Ok(done)
 }

@@ -251,5 +251,17 @@ async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {
         println!("applied: {p}");
     }
     println!("database is up to date ({} applied)", pending.len());
+    // Avatars an older version kept as files go into the database (src/avatar/adopt.rs).
+    let adopted = crate::avatar::adopt::adopt_files(&db, &config.data_dir)
+        .await
+        .map_err(|e| e.context("moving avatar files from DATA_DIR/avatars into the database"))?;
+    if adopted.moved > 0 || adopted.missing > 0 {
+        println!(
+            "avatars: {} moved from {} into the database, {} named but not there",
+            adopted.moved,
+            config.data_dir.join("avatars").display(),
+            adopted.missing
+        );
+    }
     Ok(0)
 }

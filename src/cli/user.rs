@@ -89,7 +89,6 @@ pub(super) async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()>
         UserCommand::Delete { username } => {
             let u = find(&db, &username).await?;
             change(&db, &username, AccountChange::Delete).await?;
-            crate::avatar::remove_stored(&config.data_dir, &u.avatar).await;
             println!("deleted user {}", u.username);
         }
         UserCommand::SetAdmin { username, remove } => {

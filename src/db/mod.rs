@@ -1,5 +1,5 @@
 //! The store: every SQL statement of the hub lives under this folder, one file per table
-//! group (`users`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`,
+//! group (`users`, `avatars`, `sessions`, `limits`, `catalog`, `ebooks`, `learning`, `audit`,
 //! `settings`; `backup` copies and checks a SQLite file; `import` writes what `gleh import-gleh` planned, `legacy` reads the
 //! original's database), as plain `async fn`s
 //! taking the `Db` (or a transaction they open themselves), with rows decoded by column
@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions};
 
 pub mod audit;
+pub mod avatars;
 pub mod backup;
 pub mod catalog;
 pub mod ebooks;

@@ -1,5 +1,5 @@
 //! The `users` table, and the account-wide changes that touch its dependants (sessions,
-//! progress, notes) in one transaction.
+//! progress, notes, avatar bytes) in one transaction.
 
 use super::{
     Db,
@@ -203,8 +203,8 @@ pub async fn upgrade_password_hash(
     Ok(res.rows_affected() == 1)
 }
 
-/// Deletes the account with its sessions, course and e-book progress and notes, in one
-/// transaction.
+/// Deletes the account with its sessions, course and e-book progress and notes and its
+/// avatar's bytes, in one transaction.
 /// False when there was no such account.
 pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
     let mut tx = db.pool.begin().await?;
@@ -214,6 +214,7 @@ pub async fn delete(db: &Db, user_id: i64) -> sqlx::Result<bool> {
         "DELETE FROM course_notes WHERE user_id = $1",
         "DELETE FROM ebook_notes WHERE user_id = $1",
         "DELETE FROM ebook_progress WHERE user_id = $1",
+        "DELETE FROM avatars WHERE user_id = $1",
     ] {
         sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
     }
@@ -246,38 +247,6 @@ pub async fn update_profile(
     .execute(&db.pool)
     .await?;
     Ok(())
-}
-
-/// Every avatar file name an account names (empty names left out).
-pub async fn avatar_names(db: &Db) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT avatar FROM users WHERE avatar <> ''")
-        .fetch_all(&db.pool)
-        .await
-}
-
-/// Sets the user's avatar file name and returns the previous one (`None` when the user no
-/// longer exists). A compare-and-swap, so of two concurrent uploads each sees the name the
-/// other replaced and no file is left behind.
-pub async fn set_avatar(db: &Db, user_id: i64, avatar: &str) -> sqlx::Result<Option<String>> {
-    loop {
-        let previous: Option<String> = sqlx::query_scalar("SELECT avatar FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&db.pool)
-            .await?;
-        let Some(previous) = previous else {
-            return Ok(None);
-        };
-        let swapped = sqlx::query("UPDATE users SET avatar = $1 WHERE id = $2 AND avatar = $3")
-            .bind(avatar)
-            .bind(user_id)
-            .bind(&previous)
-            .execute(&db.pool)
-            .await?
-            .rows_affected();
-        if swapped == 1 {
-            return Ok(Some(previous));
-        }
-    }
 }
 
 /// An account as the admin's list shows it: with its last activity and live sessions.
@@ -371,8 +340,8 @@ pub enum Applied {
 }
 
 /// Applies `change` to the account `user_id` in one transaction: the change, the end of
-/// its sessions, and (for `Delete`) its progress and notes. A change that would leave no
-/// enabled admin is rolled back. The change is written first and the admins counted after,
+/// its sessions, and (for `Delete`) its progress, notes and avatar bytes. A change that
+/// would leave no enabled admin is rolled back. The change is written first and the admins counted after,
 /// so on SQLite the transaction holds the write lock before it counts; on PostgreSQL the
 /// admin rows are locked first, so two admins demoting each other cannot both succeed.
 pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result<Applied> {
@@ -403,6 +372,7 @@ pub async fn apply(db: &Db, user_id: i64, change: AccountChange) -> sqlx::Result
             "DELETE FROM course_notes WHERE user_id = $1",
             "DELETE FROM ebook_notes WHERE user_id = $1",
             "DELETE FROM ebook_progress WHERE user_id = $1",
+            "DELETE FROM avatars WHERE user_id = $1",
             "DELETE FROM users WHERE id = $1",
         ],
         AccountChange::Disable => &["UPDATE users SET disabled = 1 WHERE id = $1"],

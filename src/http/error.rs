@@ -12,13 +12,11 @@ use axum::{
 
 use super::{
     frame, json_response,
-    unavailable::{is_storage_full, is_unavailable, is_unwritable},
+    unavailable::{is_storage_full, is_unavailable},
 };
 
-/// The message of a 507: the database or `DATA_DIR` has no space left.
+/// The message of a 507: the database has no space left.
 pub const STORAGE_FULL: &str = "The server is out of storage space; try again later.";
-/// The message of a 503 when `DATA_DIR` cannot be written (read-only, missing, no access).
-pub const STORAGE_UNWRITABLE: &str = "The server cannot store files right now; try again later.";
 
 /// What kind of failure an unexpected error is, chosen from its type (`http::unavailable`).
 #[derive(Clone, Copy)]
@@ -79,21 +77,6 @@ impl ApiError {
     /// to the client; it is handed to the request's frame to be logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::from_cause(cause.to_string(), Cause::Bug)
-    }
-
-    /// A failure to write a file under `DATA_DIR` (`what` says which): 507 when the disk
-    /// is full, 503 when the folder cannot be written at all, else 500. The cause is logged
-    /// once by the request's frame, never shown.
-    pub fn storage(what: &str, e: &std::io::Error) -> Self {
-        let text = format!("{what}: {e}");
-        if is_storage_full(e) {
-            Self::from_cause(text, Cause::Full)
-        } else if is_unwritable(e.kind()) {
-            frame::report_internal(text);
-            Self::new(StatusCode::SERVICE_UNAVAILABLE, STORAGE_UNWRITABLE)
-        } else {
-            Self::from_cause(text, Cause::Bug)
-        }
     }
 
     /// 503 when the database or a peer could not be reached, 507 when the storage is

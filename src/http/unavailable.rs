@@ -37,20 +37,9 @@ fn any_in_chain(
 
 /// Does `cause`, or any error in its source chain, say that the storage is full: SQLite's
 /// `SQLITE_FULL` (13), PostgreSQL's `disk_full` (53100), or `ENOSPC`/`EDQUOT` from the
-/// file system (a database file or an avatar under `DATA_DIR`)?
+/// file system under the database?
 pub fn is_storage_full(cause: &(dyn Error + 'static)) -> bool {
     any_in_chain(cause, sqlx_full, io_full)
-}
-
-/// Does `kind` say that a folder cannot be written at all (a read-only mount, no
-/// permission, a path through a file)? The storage is then unavailable, not the request
-/// wrong.
-pub fn is_unwritable(kind: io::ErrorKind) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        kind,
-        ReadOnlyFilesystem | PermissionDenied | NotADirectory | NotFound
-    )
 }
 
 fn sqlx_full(e: &sqlx::Error) -> bool {

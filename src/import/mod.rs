@@ -106,7 +106,6 @@ pub async fn import(
     report.counts.ebook_progress = applied.ebook_progress;
     if let Some(dir) = &opts.avatars {
         avatars(
-            config,
             db,
             &snapshot.users,
             &applied,
@@ -120,10 +119,10 @@ pub async fn import(
 }
 
 /// The `--avatars DIR` step: each newly created account whose original row names a file
-/// gets it through the upload pipeline (decode, limits, re-encode); a missing or refused
-/// file leaves the default picture and is reported.
+/// gets it through the upload pipeline (decode, limits, re-encode) and into the database
+/// (`db::avatars::replace`, the upload's transaction); a missing or refused file leaves the
+/// default picture and is reported.
 async fn avatars(
-    config: &Config,
     db: &Db,
     users: &[crate::db::legacy::User],
     applied: &import::Applied,
@@ -156,11 +155,11 @@ async fn avatars(
                 continue;
             }
         };
-        match crate::avatar::upload::from_file(&config.data_dir, name, bytes, dry_run).await? {
+        match crate::avatar::upload::from_file(name, bytes, dry_run).await? {
             Err(why) => report.avatar(u, &format!("{name}: {why}; default avatar kept")),
             Ok(stored) => {
-                if let (Some(id), Some(stored)) = (account, stored) {
-                    crate::db::users::set_avatar(db, *id, &stored).await?;
+                if let (Some(id), Some((stored, bytes))) = (account, stored) {
+                    crate::db::avatars::replace(db, *id, &stored, &bytes, now()).await?;
                 }
                 report.avatars_imported += 1;
             }

@@ -2,12 +2,13 @@
 //! test_image_validation in its "Original tests"; issue 5 point 4): every case of the
 //! original's image-validation suite, plus what the port adds — decompression bombs refused
 //! from the header, re-encoding that drops metadata and bytes appended after the image,
-//! generated file names, the old file deleted on replacement, and the served file's type and
-//! caching. Every test runs on SQLite and on PostgreSQL.
+//! generated names, the bytes kept in the database (the old picture deleted on replacement
+//! and with the account, the files of an older version moved in), and the served picture's
+//! type, `ETag` and caching. Every test runs on SQLite and on PostgreSQL.
 
 use std::{
     io::Cursor,
-    path::{Path, PathBuf},
+    path::PathBuf,
     time::{Duration, Instant},
 };
 
@@ -17,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{
-    BOUNDARY, Backend, Client, Part, Resp, Server, multipart, multipart_type, new_user_with_token,
-    start,
+    BOUNDARY, Backend, Client, PW, Part, Resp, Server, multipart, multipart_type,
+    new_user_with_token, start,
 };
 
 const NO_FILE: &str = "No file uploaded";
@@ -41,8 +42,11 @@ both_backends!(
     hostile_file_names,
     login_and_csrf_required,
     reencoding_strips_metadata_and_trailing_bytes,
-    replacing_deletes_the_old_file,
+    replacing_deletes_the_old_picture,
     serving_only_generated_names,
+    etag_and_not_modified,
+    deleting_the_account_deletes_the_picture,
+    files_of_an_older_version_are_moved_in,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -67,23 +71,14 @@ impl Ctx {
         Ctx { s, data, c, token }
     }
 
+    /// The avatars folder of an older version (only ever read, to move files in).
     fn avatars(&self) -> PathBuf {
         self.data.path().join("avatars")
     }
 
-    /// Names of the files in the avatars folder.
-    fn stored(&self) -> Vec<String> {
-        match std::fs::read_dir(self.avatars()) {
-            Ok(rd) => {
-                let mut v: Vec<String> = rd
-                    .filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
-                v.sort();
-                v
-            }
-            Err(_) => Vec::new(),
-        }
+    /// Names of the pictures stored in the database, sorted.
+    async fn stored(&self) -> Vec<String> {
+        stored_names(&self.s).await
     }
 
     async fn upload(&mut self, filename: &str, bytes: &[u8]) -> Resp {
@@ -173,21 +168,46 @@ pub(crate) async fn fetch(
     (status, headers, body)
 }
 
+/// GETs `url` with `If-None-Match: tag`; returns status and headers.
+async fn revalidate(base: &str, url: &str, tag: &str) -> (StatusCode, reqwest::header::HeaderMap) {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{url}"))
+        .header("If-None-Match", tag)
+        .send()
+        .await
+        .expect("request");
+    (res.status(), res.headers().clone())
+}
+
 fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-/// Waits until `path` no longer exists (deletion happens just after the answer).
-async fn wait_gone(path: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while path.exists() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    true
+/// Names of the pictures in the `avatars` table, sorted.
+pub(crate) async fn stored_names(s: &Server) -> Vec<String> {
+    let pool = s.db.pool().await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM avatars ORDER BY name")
+        .fetch_all(&pool)
+        .await
+        .expect("avatar names");
+    pool.close().await;
+    names
 }
+
+/// The bytes stored under `name`.
+async fn stored_bytes(s: &Server, name: &str) -> Vec<u8> {
+    let pool = s.db.pool().await;
+    let bytes: Vec<u8> = sqlx::query_scalar("SELECT bytes FROM avatars WHERE name = $1")
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .expect("avatar bytes");
+    pool.close().await;
+    bytes
+}
+
+/// The cache rule of a served avatar (src/routes/api/avatar.rs).
+const CACHE: &str = "public, max-age=3600, immutable";
 
 // ---------------------------------------------------------------------------------------
 // Test images
@@ -378,18 +398,16 @@ async fn valid_png_updates_profile_and_is_served(backend: Backend) {
     );
     assert_eq!(profile_avatar(&mut t.c).await, url);
     let name = url.trim_start_matches("/avatars/").to_string();
-    assert_eq!(t.stored(), vec![name.clone()]);
+    assert_eq!(t.stored().await, vec![name.clone()]);
 
     // Served to anyone (an <img> needs no session), with its type and caching.
     let (status, h, body) = fetch(&t.s.base, &url).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&h, "content-type"), "image/png");
-    assert_eq!(header(&h, "cache-control"), "public, max-age=3600");
+    assert_eq!(header(&h, "cache-control"), CACHE);
+    assert_eq!(header(&h, "etag"), format!("\"{name}\""));
     assert_eq!(header(&h, "x-content-type-options"), "nosniff");
-    assert_eq!(
-        body,
-        std::fs::read(t.avatars().join(&name)).expect("read stored")
-    );
+    assert_eq!(body, stored_bytes(&t.s, &name).await);
     let img = decode(&body);
     assert_eq!((img.width(), img.height()), (200, 200));
     assert_eq!(
@@ -443,7 +461,8 @@ async fn png_jpeg_gif_with_matching_extensions(backend: Backend) {
         assert_eq!(profile_avatar(&mut t.c).await, url);
     }
     // Each upload replaced the one before.
-    assert_eq!(t.stored().len(), 1, "{:?}", t.stored());
+    let stored = t.stored().await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
 }
 
 async fn wrong_file_types_rejected(backend: Backend) {
@@ -468,7 +487,7 @@ async fn wrong_file_types_rejected(backend: Backend) {
     // connection goes on working.
     let r = t.upload("big.exe", &vec![b'x'; 6 * 1024 * 1024]).await;
     rejected(&r, BAD_TYPE, "6 MiB .exe");
-    assert!(t.stored().is_empty());
+    assert!(t.stored().await.is_empty());
     assert_eq!(profile_avatar(&mut t.c).await, "/static/default-avatar.svg");
 }
 
@@ -487,7 +506,7 @@ async fn extension_must_match_content(backend: Backend) {
         rejected(&r, MISMATCH, filename);
         assert!(r.body.to_lowercase().contains("does not match"));
     }
-    assert!(t.stored().is_empty());
+    assert!(t.stored().await.is_empty());
 }
 
 async fn files_that_are_not_images(backend: Backend) {
@@ -534,7 +553,7 @@ async fn files_that_are_not_images(backend: Backend) {
         r.body
     );
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(t.stored().is_empty());
+    assert!(t.stored().await.is_empty());
 }
 
 async fn file_sizes(backend: Backend) {
@@ -574,7 +593,7 @@ async fn file_sizes(backend: Backend) {
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
     assert!(r.json()["error"].is_string());
-    assert_eq!(t.stored().len(), 1);
+    assert_eq!(t.stored().await.len(), 1);
 }
 
 async fn image_dimensions_and_bombs(backend: Backend) {
@@ -602,7 +621,7 @@ async fn image_dimensions_and_bombs(backend: Backend) {
         "bomb took {:?}",
         started.elapsed()
     );
-    assert!(t.stored().is_empty());
+    assert!(t.stored().await.is_empty());
 
     // 4096×4096 itself is allowed.
     let url = accepted(
@@ -717,14 +736,14 @@ async fn hostile_file_names(backend: Backend) {
         let url = accepted(&r, filename);
         assert!(!url.contains(".."), "{filename}: {url}");
     }
-    // Nothing was written anywhere but the avatars folder, and only the latest file is kept.
+    // Nothing was written to disk at all, and only the latest picture is kept.
     let top: Vec<String> = std::fs::read_dir(t.data.path())
         .expect("data dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(top, vec!["avatars".to_string()]);
-    assert_eq!(t.stored().len(), 1);
+    assert!(top.is_empty(), "{top:?}");
+    assert_eq!(t.stored().await.len(), 1);
 }
 
 async fn login_and_csrf_required(backend: Backend) {
@@ -772,7 +791,7 @@ async fn login_and_csrf_required(backend: Backend) {
             .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
-    assert!(t.stored().is_empty());
+    assert!(t.stored().await.is_empty());
     assert_eq!(profile_avatar(&mut t.c).await, "/static/default-avatar.svg");
     accepted(&t.upload("a.png", &image).await, "with token");
 }
@@ -821,7 +840,7 @@ async fn reencoding_strips_metadata_and_trailing_bytes(backend: Backend) {
     assert_eq!((img.width(), img.height()), (20, 40), "orientation applied");
 }
 
-async fn replacing_deletes_the_old_file(backend: Backend) {
+async fn replacing_deletes_the_old_picture(backend: Backend) {
     let mut t = Ctx::start(backend).await;
     let (mut bob, bob_token) = new_user_with_token(&t.s, "bob").await;
     let bob_url = accepted(
@@ -830,24 +849,25 @@ async fn replacing_deletes_the_old_file(backend: Backend) {
     );
 
     let first = accepted(&t.upload("one.png", &png(10, 10)).await, "first");
-    let first_path = t.avatars().join(first.trim_start_matches("/avatars/"));
-    assert!(first_path.exists());
-    let (status, _, _) = fetch(&t.s.base, &first).await;
+    let (status, h, _) = fetch(&t.s.base, &first).await;
     assert_eq!(status, StatusCode::OK);
+    let first_tag = header(&h, "etag").to_string();
 
     let second = accepted(&t.upload("two.jpg", &jpeg(10, 10)).await, "second");
     assert_ne!(first, second);
     assert_eq!(profile_avatar(&mut t.c).await, second);
-    assert!(wait_gone(&first_path).await, "old avatar file deleted");
-    // The old URL now falls back to the default picture.
-    let (status, h, _) = fetch(&t.s.base, &first).await;
-    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(header(&h, "location"), "/static/default-avatar.svg");
-    let (status, h, _) = fetch(&t.s.base, "/static/default-avatar.svg").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(header(&h, "content-type").starts_with("image/svg+xml"));
+    // The old picture was deleted in the upload's transaction: its name is a 404, also to
+    // a cache revalidating its copy.
+    let (status, _, body) = fetch(&t.s.base, &first).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("json"),
+        json!({"error": "Not found."})
+    );
+    let (status, _) = revalidate(&t.s.base, &first, &first_tag).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Bob's avatar is untouched; the folder holds exactly the two current files.
+    // Bob's avatar is untouched; the table holds exactly the two current pictures.
     assert_eq!(profile_avatar(&mut bob).await, bob_url);
     let (status, _, _) = fetch(&t.s.base, &bob_url).await;
     assert_eq!(status, StatusCode::OK);
@@ -856,12 +876,12 @@ async fn replacing_deletes_the_old_file(backend: Backend) {
         second.trim_start_matches("/avatars/").to_string(),
     ];
     expected.sort();
-    assert_eq!(t.stored(), expected);
+    assert_eq!(t.stored().await, expected);
 
     // A failed upload keeps the current avatar.
     rejected(&t.upload("bad.png", b"nope").await, CORRUPT, "bad");
     assert_eq!(profile_avatar(&mut t.c).await, second);
-    assert_eq!(t.stored(), expected);
+    assert_eq!(t.stored().await, expected);
 }
 
 async fn serving_only_generated_names(backend: Backend) {
@@ -886,10 +906,18 @@ async fn serving_only_generated_names(backend: Backend) {
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         assert!(v["error"].is_string(), "{url}");
     }
-    // A generated-looking name with no file: the default avatar.
-    let (status, h, _) = fetch(&t.s.base, "/avatars/0123456789abcdef0123456789abcdef.png").await;
-    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(header(&h, "location"), "/static/default-avatar.svg");
+    // A generated-looking name no picture is stored under: a 404, even with a file of that
+    // name in the folder (files are never served).
+    let ghost = "0123456789abcdef0123456789abcdef.png";
+    std::fs::write(t.avatars().join(ghost), png(5, 5)).expect("plant");
+    let (status, _, body) = fetch(&t.s.base, &format!("/avatars/{ghost}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("json"),
+        json!({"error": "Not found."})
+    );
+    let (status, _) = revalidate(&t.s.base, &format!("/avatars/{ghost}"), "*").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // A stored value that is not a generated name (e.g. the original's placeholder) shows
     // the default avatar in the profile.
     let pool = t.s.db.pool().await;
@@ -900,4 +928,184 @@ async fn serving_only_generated_names(backend: Backend) {
     pool.close().await;
     let mut c = t.c;
     assert_eq!(profile_avatar(&mut c).await, "/static/default-avatar.svg");
+}
+
+async fn etag_and_not_modified(backend: Backend) {
+    let mut t = Ctx::start(backend).await;
+    let url = accepted(&t.upload("me.jpg", &jpeg(30, 20)).await, "jpeg");
+    let (status, h, body) = fetch(&t.s.base, &url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-type"), "image/jpeg");
+    let tag = header(&h, "etag").to_string();
+    assert!(
+        tag.starts_with('"') && tag.ends_with('"') && tag.len() > 2,
+        "strong: {tag}"
+    );
+    assert_eq!(
+        header(&h, "content-length"),
+        body.len().to_string(),
+        "{h:?}"
+    );
+    // The same tag, alone, weak-prefixed, in a list or as `*`: 304 with the tag and the
+    // cache rule, no body.
+    for sent in [
+        tag.clone(),
+        format!("W/{tag}"),
+        format!("\"other\", {tag}"),
+        "*".to_string(),
+    ] {
+        let (status, h) = revalidate(&t.s.base, &url, &sent).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{sent}");
+        assert_eq!(header(&h, "etag"), tag, "{sent}");
+        assert_eq!(header(&h, "cache-control"), CACHE, "{sent}");
+    }
+    // Another tag: the picture again.
+    let (status, h) = revalidate(&t.s.base, &url, "\"something-else\"").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "etag"), tag);
+    // A new upload is a new name with a new tag; the old tag no longer answers 304.
+    let newer = accepted(&t.upload("me.png", &png(8, 8)).await, "png");
+    let (status, h, _) = fetch(&t.s.base, &newer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(header(&h, "etag"), tag);
+    let (status, _) = revalidate(&t.s.base, &newer, &tag).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn deleting_the_account_deletes_the_picture(backend: Backend) {
+    let mut t = Ctx::start(backend).await;
+    let (mut bob, bob_token) = new_user_with_token(&t.s, "bob").await;
+    let bob_url = accepted(
+        &upload(&mut bob, &bob_token, "bob.png", &png(12, 12)).await,
+        "bob",
+    );
+    let (mut carol, carol_token) = new_user_with_token(&t.s, "carol").await;
+    let carol_url = accepted(
+        &upload(&mut carol, &carol_token, "carol.png", &png(14, 14)).await,
+        "carol",
+    );
+    let url = accepted(&t.upload("alice.png", &png(10, 10)).await, "alice");
+    assert_eq!(t.stored().await.len(), 3);
+
+    // Deleting one's own account (`db::users::delete`).
+    let tok = t.token.clone();
+    let r =
+        t.c.req(reqwest::Method::DELETE, "/api/account")
+            .header("X-CSRFToken", &tok)
+            .json(&json!({"password": PW}))
+            .send()
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (status, _, _) = fetch(&t.s.base, &url).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An account deleted by an operator (`db::users::apply`, as the admin panel does).
+    let out = t.s.cli(&["user", "delete", "bob"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, _, _) = fetch(&t.s.base, &bob_url).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Only carol's picture is left.
+    assert_eq!(
+        t.stored().await,
+        vec![carol_url.trim_start_matches("/avatars/").to_string()]
+    );
+    let (status, _, _) = fetch(&t.s.base, &carol_url).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// An operator upgrading from a version that kept avatars as files in `DATA_DIR/avatars`:
+/// `gleh migrate` and the start of `gleh serve` move every file an account names into the
+/// database (src/avatar/adopt.rs); a named file that is missing is reported and left named;
+/// files nobody names are left alone; running again changes nothing.
+async fn files_of_an_older_version_are_moved_in(backend: Backend) {
+    let t = Ctx::start(backend).await;
+    let (mut bob, _) = new_user_with_token(&t.s, "bob").await;
+    let (mut carol, _) = new_user_with_token(&t.s, "carol").await;
+    let (alice_pic, bob_pic) = (png(21, 13), jpeg(9, 7));
+    let alice_name = "0123456789abcdef0123456789abcdef.png";
+    let bob_name = "fedcba9876543210fedcba9876543210.jpg";
+    let carol_name = "00000000000000000000000000000000.png";
+    let stray = "11111111111111111111111111111111.png";
+    std::fs::create_dir_all(t.avatars()).expect("mkdir");
+    std::fs::write(t.avatars().join(alice_name), &alice_pic).expect("alice's file");
+    std::fs::write(t.avatars().join(bob_name), &bob_pic).expect("bob's file");
+    std::fs::write(t.avatars().join(stray), png(3, 3)).expect("a file nobody names");
+    // The rows as the older version left them (its `users.avatar`, no `avatars` row).
+    let pool = t.s.db.pool().await;
+    for (user, name) in [
+        ("alice", alice_name),
+        ("bob", bob_name),
+        ("carol", carol_name),
+    ] {
+        sqlx::query("UPDATE users SET avatar = $1 WHERE username = $2")
+            .bind(name)
+            .bind(user)
+            .execute(&pool)
+            .await
+            .expect("name the file");
+    }
+    pool.close().await;
+
+    // `gleh migrate` moves alice's and bob's files in and reports carol's as missing.
+    let out = t.s.cli(&["migrate"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("avatars: 2 moved") && stdout.contains("1 named but not there"),
+        "{stdout}"
+    );
+    let mut expected = vec![alice_name.to_string(), bob_name.to_string()];
+    expected.sort();
+    assert_eq!(t.stored().await, expected);
+    assert_eq!(stored_bytes(&t.s, alice_name).await, alice_pic);
+    let (status, h, body) = fetch(&t.s.base, &format!("/avatars/{alice_name}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-type"), "image/png");
+    assert_eq!(body, alice_pic);
+    assert_eq!(
+        profile_avatar(&mut bob).await,
+        format!("/avatars/{bob_name}")
+    );
+    // Carol's picture is still named, and a 404 until its file comes back.
+    assert_eq!(
+        profile_avatar(&mut carol).await,
+        format!("/avatars/{carol_name}")
+    );
+    let (status, _, _) = fetch(&t.s.base, &format!("/avatars/{carol_name}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Again: nothing moved, the missing file still reported, nothing else changed.
+    let out = t.s.cli(&["migrate"], None);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("avatars: 0 moved") && stdout.contains("1 named but not there"),
+        "{stdout}"
+    );
+    assert_eq!(t.stored().await, expected);
+
+    // Carol's file put back: the next start of the server moves it in.
+    let carol_pic = png(6, 6);
+    std::fs::write(t.avatars().join(carol_name), &carol_pic).expect("carol's file");
+    let dir = t.data.path().to_string_lossy().into_owned();
+    let db = t.s.stop();
+    let s = Server::start_on(db, &[("DATA_DIR", &dir), ("AUTH_RATE_LIMIT", "1000")]).await;
+    let moved = s.wait_event("avatar_files_moved").await;
+    assert_eq!(moved["moved"], 1, "{moved}");
+    assert_eq!(moved["missing"], 0, "{moved}");
+    let (status, _, body) = fetch(&s.base, &format!("/avatars/{carol_name}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, carol_pic);
+    // The files are left where they were; the stray one was never moved.
+    assert!(t.data.path().join("avatars").join(alice_name).exists());
+    assert!(!stored_names(&s).await.contains(&stray.to_string()));
 }

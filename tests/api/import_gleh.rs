@@ -334,10 +334,10 @@ async fn imports_avatars(backend: Backend) {
     };
     let dir = tempfile::tempdir().unwrap();
     let avatars_arg = dir.path().to_str().unwrap();
-    let stored_in = |s: &Server| {
-        std::fs::read_dir(s.db.dir().join("data").join("avatars"))
-            .map(|d| d.count())
-            .unwrap_or(0)
+    // Imported pictures live in the database, as uploads do (nothing under DATA_DIR).
+    let stored_in = async |s: &Server| {
+        assert!(!s.db.dir().join("data").join("avatars").exists());
+        crate::avatar::stored_names(s).await.len()
     };
 
     // Missing, then not a picture: reported, default avatar kept.
@@ -356,7 +356,7 @@ async fn imports_avatars(backend: Backend) {
         reason.starts_with("2_portrait.png: ") && reason.ends_with("default avatar kept"),
         "{reason}"
     );
-    assert_eq!(stored_in(&s), 0);
+    assert_eq!(stored_in(&s).await, 0);
     let mut alice = logged_in(&s, "alice", "Alice-Learns-2025").await;
     let default = avatar_of(&mut alice).await;
     assert!(!default.to_string().contains("/avatars/"), "{default}");
@@ -370,12 +370,12 @@ async fn imports_avatars(backend: Backend) {
     let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg, "--dry-run"]);
     assert!(ok, "{err}");
     assert_eq!(report["avatars_imported"], 1, "{report}");
-    assert_eq!(stored_in(&s), 0, "a dry run stored a picture");
+    assert_eq!(stored_in(&s).await, 0, "a dry run stored a picture");
     let (ok, report, err) = import(&s, &[&url, "--avatars", avatars_arg]);
     assert!(ok, "{err}");
     assert_eq!(report["avatars_imported"], 1, "{report}");
     assert_eq!(report["avatars"], json!([]));
-    assert_eq!(stored_in(&s), 1);
+    assert_eq!(stored_in(&s).await, 1);
     let mut alice = logged_in(&s, "alice", "Alice-Learns-2025").await;
     let at = avatar_of(&mut alice).await;
     let at = at.as_str().unwrap_or_default().to_string();
@@ -395,7 +395,7 @@ async fn imports_avatars(backend: Backend) {
     let (ok, again, err) = import(&s, &[&url, "--avatars", avatars_arg]);
     assert!(ok, "{err}");
     assert_eq!(again["avatars_imported"], 0);
-    assert_eq!(stored_in(&s), 1);
+    assert_eq!(stored_in(&s).await, 1);
 }
 
 /// Rows the fixture does not hold but another database of the original may: a hash in a

@@ -104,25 +104,6 @@ fn storage_full_is_507() {
         let text = e.to_string();
         assert_eq!(status(e), StatusCode::INSUFFICIENT_STORAGE, "{text}");
     }
-    let e = anyhow::Error::new(io(io::ErrorKind::StorageFull)).context("storing an avatar");
+    let e = anyhow::Error::new(io(io::ErrorKind::StorageFull)).context("writing a note");
     assert_eq!(ApiError::from(e).status, StatusCode::INSUFFICIENT_STORAGE);
-}
-
-#[test]
-fn unwritable_storage_is_503_with_its_message() {
-    for kind in [
-        io::ErrorKind::ReadOnlyFilesystem,
-        io::ErrorKind::PermissionDenied,
-        io::ErrorKind::NotADirectory,
-    ] {
-        let e = ApiError::storage("storing an avatar", &io(kind));
-        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
-        assert_eq!(e.message, crate::http::error::STORAGE_UNWRITABLE);
-    }
-    let e = ApiError::storage("storing an avatar", &io(io::ErrorKind::StorageFull));
-    assert_eq!(e.status, StatusCode::INSUFFICIENT_STORAGE);
-    assert_eq!(
-        ApiError::storage("storing an avatar", &io(io::ErrorKind::InvalidData)).status,
-        StatusCode::INTERNAL_SERVER_ERROR
-    );
 }

@@ -1,12 +1,12 @@
 //! Avatars: upload (`POST /api/profile/avatar`, the work is `avatar::upload`) and serving
-//! (`GET /avatars/{name}`). The upload answers `200 {"message","avatar_url"}`, or a 303 to
-//! `/profile` when the client asks for HTML (a plain browser form).
+//! (`GET /avatars/{name}`, from the database, with an `ETag`). The upload answers
+//! `200 {"message","avatar_url"}`, or a 303 to `/profile` when the client asks for HTML (a
+//! plain browser form).
 
 use axum::{
     Router,
-    body::Body,
     extract::{
-        DefaultBodyLimit, Multipart, Path, Request, State, multipart::MultipartRejection,
+        DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection,
         rejection::PathRejection,
     },
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -14,15 +14,14 @@ use axum::{
     routing::{get, post},
 };
 use serde_json::json;
-use tower::ServiceExt as _;
 use utoipa::ToSchema;
 
 use super::openapi::{ErrorBody, SignedIn};
-use tower_http::services::ServeFile;
 
 use crate::{
     auth::CurrentUser,
-    avatar::{self, DEFAULT_AVATAR, UPLOAD_BODY_LIMIT},
+    avatar::{self, UPLOAD_BODY_LIMIT},
+    db,
     http::{ApiError, ApiResult, json, wants_html},
     state::AppState,
 };
@@ -82,50 +81,74 @@ pub(crate) async fn upload(
     ))
 }
 
-/// `GET /avatars/{name}`: only generated names are served (anything else is a 404); a
-/// generated name whose file is gone redirects to the default avatar.
+/// How long any cache may keep an avatar. The bytes under a name never change, so within
+/// that time nobody needs to ask again (`immutable`); the hour bounds how long a replaced or
+/// deleted picture can still be shown from a cache (docs/design.md "Storage").
+const AVATAR_CACHE: &str = "public, max-age=3600, immutable";
+
+/// Does `If-None-Match` name `etag` (or `*`)? Compared weakly, as that header is.
+fn matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim())
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        })
+}
+
+/// `GET /avatars/{name}`: the picture stored under `name`, from the database. Only
+/// generated names are looked up; any other name, and one no picture is stored under (a
+/// replaced or deleted avatar), is a 404.
 #[utoipa::path(get, path = "/avatars/{name}", tag = "account",
     params(("name" = String, Path, description = "A name this server generated")),
     responses(
         (status = 200, description = "The image", content(
-            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"))),
-        (status = 206, description = "A range of the image"),
-        (status = 304, description = "Not modified since the copy the client has"),
-        (status = 307, description = "The file is gone: the default avatar"),
-        (status = 404, description = "`Not found.`: not a name this server generated", body = ErrorBody),
-        (status = 412, description = "A precondition (`If-Match`, `If-Unmodified-Since`) failed"),
-        (status = 416, description = "A range outside the image"),
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg")),
+            headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current"),
+        (status = 404, description = "`Not found.`: not a name this server generated, or no picture is stored under it (replaced or deleted)", body = ErrorBody),
     ))]
 pub(crate) async fn serve(
     State(state): State<AppState>,
     name: Result<Path<String>, PathRejection>,
-    req: Request,
-) -> Response {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let Ok(Path(name)) = name else {
-        return ApiError::not_found().into_response();
+        return Err(ApiError::not_found());
     };
     if !avatar::is_stored_name(&name) {
-        return ApiError::not_found().into_response();
+        return Err(ApiError::not_found());
     }
-    let path = avatar::dir(&state.config.data_dir).join(&name);
-    let Ok(res) = ServeFile::new(path).oneshot(req).await;
-    match res.status() {
-        StatusCode::NOT_FOUND => Redirect::temporary(DEFAULT_AVATAR).into_response(),
-        status if status.is_server_error() => {
-            ApiError::internal(format!("serving avatar {name}: {status}")).into_response()
+    let tag = avatar::etag(&name);
+    let etag = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static(AVATAR_CACHE);
+    if matches(&headers, &tag) {
+        // Only while the picture is still stored: a deleted one must not be confirmed.
+        if !db::avatars::exists(&state.db, &name).await? {
+            return Err(ApiError::not_found());
         }
-        _ => {
-            let mut res = res.map(Body::new);
-            let h = res.headers_mut();
-            h.insert(
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let Some(bytes) = db::avatars::bytes(&state.db, &name).await? else {
+        return Err(ApiError::not_found());
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(avatar::content_type(&name)),
-            );
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            );
-            res
-        }
-    }
+            ),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
 }
