@@ -295,8 +295,8 @@ async fn login_limits_count_across_instances(backend: Backend) {
 }
 
 /// An avatar uploaded through A is in B's profile answer and served by B, byte for byte.
-/// Needs the avatars in the shared database (branch wt-avatars): with avatars in each
-/// instance's DATA_DIR, B has no such file.
+/// It holds because avatars live in the shared database (migration
+/// `20261208000001_avatars`), not in each instance's own DATA_DIR.
 async fn an_avatar_uploaded_on_one_is_served_by_another(backend: Backend) {
     let k = Cluster::start(backend, 2, &[]).await;
     k.nodes[0].create_user("alice", PW);
