@@ -24,6 +24,7 @@ mod faults;
 mod hardening;
 mod import_gleh;
 mod learning;
+mod multi;
 mod nginx;
 mod openapi;
 mod seed;

@@ -78,6 +78,28 @@ impl TestDb {
         }
     }
 
+    /// Another handle on this database, for a second server or command: a working folder of
+    /// its own, and dropping it drops nothing (this value still owns the database).
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            pg_name: None,
+            _dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// PostgreSQL: the `host:port` of the server, from the URL.
+    pub fn pg_address(&self) -> String {
+        let rest = self.url.split_once("://").map_or("", |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if host.contains(':') {
+            host.to_string()
+        } else {
+            format!("{host}:5432")
+        }
+    }
+
     /// A stand-in holding no database, for moving a `TestDb` out of a value that owns it.
     pub(super) fn placeholder() -> TestDb {
         TestDb {
