@@ -6,7 +6,9 @@ use std::{error::Error, io};
 /// Does `cause`, or any error in its source chain, say that the database (or another
 /// peer) could not be reached: the pool timed out or is closed, a connection was refused,
 /// reset or timed out, or the server refused the connection (SQLSTATE class 08, 53300
-/// too many connections, 57P01–57P03 shutting down or starting)?
+/// too many connections, 57P01–57P03 shutting down or starting, 55000 the database not
+/// accepting connections — `ALTER DATABASE … ALLOW_CONNECTIONS false`, maintenance; no
+/// statement of the hub raises 55000 otherwise)?
 pub fn is_unavailable(cause: &(dyn Error + 'static)) -> bool {
     any_in_chain(cause, sqlx_unavailable, io_unavailable)
 }
@@ -62,7 +64,7 @@ fn sqlx_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Io(io) => io_unavailable(io.kind()),
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {
-            c.starts_with("08") || matches!(&*c, "53300" | "57P01" | "57P02" | "57P03")
+            c.starts_with("08") || matches!(&*c, "53300" | "57P01" | "57P02" | "57P03" | "55000")
         }),
         _ => false,
     }

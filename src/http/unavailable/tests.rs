@@ -56,6 +56,7 @@ fn pool_and_connection_failures_are_503() {
         sqlx::Error::Database(Box::new(Sqlstate("08006"))),
         sqlx::Error::Database(Box::new(Sqlstate("57P03"))),
         sqlx::Error::Database(Box::new(Sqlstate("53300"))),
+        sqlx::Error::Database(Box::new(Sqlstate("55000"))),
     ] {
         let text = e.to_string();
         assert_eq!(status(e), StatusCode::SERVICE_UNAVAILABLE, "{text}");
