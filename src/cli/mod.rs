@@ -29,7 +29,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate {
-        /// Apply nothing; exit 1 if any migration is pending.
+        /// Apply nothing; exit 1 if a migration is pending, 3 if the database has migrations
+        /// this binary does not know (it is behind a newer one).
         #[arg(long)]
         check: bool,
     },
@@ -235,14 +236,28 @@ pub(crate) async fn open_migrated(config: &Config) -> anyhow::Result<Db> {
 
 async fn migrate(config: &Config, check: bool) -> anyhow::Result<i32> {
     let db = Db::connect(&config.database_url).await?;
-    let pending = db.pending().await?;
+    let status = db.status().await?;
+    let pending = status.pending;
+    if !status.newer.is_empty() {
+        // A newer binary migrated this database: this one is behind (migrations/README.md).
+        let versions: Vec<String> = status.newer.iter().map(i64::to_string).collect();
+        println!(
+            "this binary is behind: the database has {} migration(s) it does not know ({}); \
+             it still serves (migrations are expand/contract), but upgrade it",
+            versions.len(),
+            versions.join(", ")
+        );
+    }
     if check {
+        for p in &pending {
+            println!("pending: {p}");
+        }
+        if !status.newer.is_empty() {
+            return Ok(3);
+        }
         if pending.is_empty() {
             println!("database is up to date");
             return Ok(0);
-        }
-        for p in &pending {
-            println!("pending: {p}");
         }
         return Ok(1);
     }

@@ -1,4 +1,7 @@
 //! The embedded migrations, one folder per engine with the same version names in both.
+//! They are expand/contract (migrations/README.md): a database one migration ahead of this
+//! binary still serves it, so an instance of the previous version keeps running (and may
+//! restart) beside a newer one during a rolling upgrade; `gleh migrate --check` says so.
 
 use anyhow::Context as _;
 use sqlx::migrate::{Migrate as _, Migrator};
@@ -30,6 +33,29 @@ pub(super) fn compare(backend: Backend, applied: &[i64]) -> (usize, Vec<String>)
     (have, missing)
 }
 
+/// Where the database stands against this binary's migrations.
+pub struct Status {
+    /// How many migrations the database has applied.
+    pub applied: usize,
+    /// This binary's migrations (`version_description`) the database has not applied.
+    pub pending: Vec<String>,
+    /// Versions the database has applied that this binary does not know: a newer binary
+    /// migrated it, and this one is behind.
+    pub newer: Vec<i64>,
+}
+
+/// The same migrations, applied without refusing a database that has more (`Status::newer`).
+fn tolerant(m: &'static Migrator) -> Migrator {
+    let mut t = Migrator::with_migrations(m.iter().cloned().collect());
+    t.set_ignore_missing(true);
+    t
+}
+
+static SQLITE_TOLERANT: std::sync::LazyLock<Migrator> =
+    std::sync::LazyLock::new(|| tolerant(&SQLITE_MIGRATIONS));
+static POSTGRES_TOLERANT: std::sync::LazyLock<Migrator> =
+    std::sync::LazyLock::new(|| tolerant(&POSTGRES_MIGRATIONS));
+
 impl Db {
     fn migrator(&self) -> &'static Migrator {
         match self.backend {
@@ -59,7 +85,11 @@ impl Db {
     /// Applies every pending migration; returns how many were applied.
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         let before = self.pending().await?.len();
-        self.migrator()
+        let migrator: &Migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_TOLERANT,
+            Backend::Postgres => &POSTGRES_TOLERANT,
+        };
+        migrator
             .run(&self.writer)
             .await
             .context("applying migrations")?;
@@ -73,6 +103,12 @@ impl Db {
 
     /// How many migrations the database has applied, and the names of those pending.
     pub async fn migration_status(&self) -> anyhow::Result<(usize, Vec<String>)> {
+        let s = self.status().await?;
+        Ok((s.applied, s.pending))
+    }
+
+    /// Where the database stands against this binary's migrations.
+    pub async fn status(&self) -> anyhow::Result<Status> {
         let mut conn = self.writer.acquire().await?;
         let table = &self.migrator().table_name;
         conn.ensure_migrations_table(table)
@@ -86,6 +122,15 @@ impl Db {
             .filter(|m| !applied.iter().any(|a| a.version == m.version))
             .map(|m| format!("{}_{}", m.version, m.description))
             .collect();
-        Ok((applied.len(), pending))
+        let newer = applied
+            .iter()
+            .map(|a| a.version)
+            .filter(|v| !self.migrator().version_exists(*v))
+            .collect();
+        Ok(Status {
+            applied: applied.len(),
+            pending,
+            newer,
+        })
     }
 }

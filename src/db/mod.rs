@@ -26,7 +26,7 @@ pub mod import;
 pub mod learning;
 pub mod legacy;
 pub mod limits;
-mod migrate;
+pub mod migrate;
 pub mod session_cache;
 pub mod sessions;
 pub mod settings;

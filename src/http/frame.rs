@@ -1,7 +1,8 @@
 //! The outer middleware: builds the request's `Ctx`, runs the request inside a `request`
 //! tracing span (request id, matched route, client IP), logs the causes of internal
 //! errors once, sets the security headers and `x-request-id` on every answer, counts the
-//! request in the metrics and writes its access line (docs/design.md "Logs and metrics").
+//! request in the metrics and writes its access line (docs/design.md "Logs and metrics");
+//! while the instance shuts down, it makes every answer its connection's last (`closing`).
 
 use std::{cell::RefCell, time::Instant};
 
@@ -13,7 +14,7 @@ use axum::{
 };
 use tracing::Instrument as _;
 
-use super::{Ctx, security_headers};
+use super::{Ctx, closing, security_headers};
 use crate::{logging::ACCESS_TARGET, state::AppState};
 
 tokio::task_local! {
@@ -59,6 +60,8 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO)
         .then(|| (parts.method.clone(), parts.uri.path().to_string()));
     parts.extensions.insert(ctx.clone());
+    let version = parts.version;
+    let conn = parts.extensions.remove::<axum_server::ConnectionShutdown>();
     let req = Request::from_parts(parts, body);
 
     let served = async {
@@ -76,6 +79,7 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     });
 
     security_headers::apply(res.headers_mut(), ctx.https);
+    closing::apply(version, conn.as_ref(), res.headers_mut());
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         res.headers_mut()
             .insert(HeaderName::from_static("x-request-id"), v);

@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every route: the layer stack (`stack`), the request context
 //! (`context`), the outer middleware (`frame`, `security_headers`), the error type, the
 //! JSON body extractor and the response helpers, the routes that stream their body
-//! (`streamed`), and the HTTP/2 early-answer body drain (`drain`).
+//! (`streamed`), the HTTP/2 early-answer body drain (`drain`), and the last answers of an
+//! instance shutting down (`closing`).
 
+pub mod closing;
 pub mod context;
 pub mod drain;
 pub mod error;

@@ -27,6 +27,7 @@ mod learning;
 mod multi;
 mod nginx;
 mod openapi;
+mod rolling;
 mod seed;
 mod sessions;
 mod systemd;

@@ -17,12 +17,10 @@ use crate::admin_courses::package;
 use crate::avatar::{fetch, png};
 use crate::both_backends;
 use crate::helpers::{
-    Backend, Client, Cluster, PW, Part, Relay, Resp, Server, TestDb, free_port, logged_in,
-    multipart, multipart_type, postgres_available, refused_within_a_second, tool,
+    Backend, Client, Cluster, PW, Part, Relay, Resp, Server, TestDb, logged_in, multipart,
+    multipart_type, postgres_available, refused_within_a_second, tool,
 };
-use crate::nginx::{
-    PROXY_IP, Ports, ipv6_loopback, render_main, render_site, replace, start_nginx,
-};
+use crate::nginx::{Front, PROXY_IP};
 
 const PW2: &str = "another-horse-battery-2";
 
@@ -431,38 +429,9 @@ async fn through_nginx_with_two_upstreams(backend: Backend) {
     )
     .await;
     k.nodes[0].create_user("alice", PW);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
-        .expect("self-signed certificate");
-    let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
-    std::fs::write(&cert, ck.cert.pem()).expect("write cert");
-    std::fs::write(&key, ck.signing_key.serialize_pem()).expect("write key");
-    let port = |s: &Server| -> u16 {
-        s.addr
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse().ok())
-            .expect("gleh's port")
-    };
-    let (p0, p1) = (port(&k.nodes[0]), port(&k.nodes[1]));
-    let (https, http) = (free_port(), free_port());
-    let ports = Ports {
-        https,
-        http,
-        upstream: p0,
-        ipv6: ipv6_loopback(https) && ipv6_loopback(http),
-    };
-    let mut site = render_site(&ports, &cert, &key);
-    replace(
-        &mut site,
-        &format!("server 127.0.0.1:{p0};"),
-        &format!("server 127.0.0.1:{p0};\n    server 127.0.0.1:{p1};"),
-        1,
-    );
-    std::fs::write(d.join("nginx.conf"), render_main(d, &site)).expect("write nginx.conf");
-    let _nginx = start_nginx(&nginx, d, &ports);
-    let base = format!("https://127.0.0.1:{https}");
-    let client = || Client::with_root(&base, &ck.cert.pem());
+    let ports: Vec<u16> = k.nodes.iter().map(Server::port).collect();
+    let front = Front::start(&nginx, &ports);
+    let client = || front.client();
 
     // Which instance answered, by the answer's request id in the access logs.
     let served_by = |r: &Resp| -> usize {

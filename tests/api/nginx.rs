@@ -51,6 +51,22 @@ pub(crate) struct Ports {
     pub(crate) ipv6: bool,
 }
 
+/// Points the file's `upstream gleh_app` at `ports`: its one `server 127.0.0.1:FROM …;` line
+/// (8000 in the shipped file) becomes one line per port, with the same parameters.
+pub(crate) fn upstreams(conf: &mut String, from: u16, ports: &[u16]) {
+    let line = format!("server 127.0.0.1:{from}");
+    let start = conf
+        .find(&format!("{line} "))
+        .expect("the upstream server line");
+    let end = start + conf[start..].find(';').expect("the line's end") + 1;
+    let params = conf[start + line.len()..end].to_string();
+    let lines: Vec<String> = ports
+        .iter()
+        .map(|p| format!("server 127.0.0.1:{p}{params}"))
+        .collect();
+    conf.replace_range(start..end, &lines.join("\n    "));
+}
+
 /// deploy/nginx/gleh.conf with the test's ports, certificate and proxy source address.
 pub(crate) fn render_site(ports: &Ports, cert: &Path, key: &Path) -> String {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nginx/gleh.conf");
@@ -79,12 +95,7 @@ pub(crate) fn render_site(ports: &Ports, cert: &Path, key: &Path) -> String {
     };
     replace(&mut conf, "listen [::]:443 ssl http2;", &v6_https, 1);
     replace(&mut conf, "listen [::]:80;", &v6_http, 1);
-    replace(
-        &mut conf,
-        "server 127.0.0.1:8000;",
-        &format!("server 127.0.0.1:{};", ports.upstream),
-        1,
-    );
+    upstreams(&mut conf, 8000, &[ports.upstream]);
     replace(
         &mut conf,
         "/etc/letsencrypt/live/platform.edu/fullchain.pem",
@@ -154,6 +165,48 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The shipped nginx file in front of several instances on loopback ports (one `server`
+/// line each), with a fresh self-signed certificate; `client` talks to it over https.
+pub(crate) struct Front {
+    pub(crate) nginx: Nginx,
+    pub(crate) base: String,
+    root_pem: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Front {
+    pub(crate) fn start(nginx: &Path, upstream_ports: &[u16]) -> Front {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+            .expect("self-signed certificate");
+        let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
+        std::fs::write(&cert, ck.cert.pem()).expect("write cert");
+        std::fs::write(&key, ck.signing_key.serialize_pem()).expect("write key");
+        let (https, http) = (free_port(), free_port());
+        let ports = Ports {
+            https,
+            http,
+            upstream: upstream_ports[0],
+            ipv6: ipv6_loopback(https) && ipv6_loopback(http),
+        };
+        let mut site = render_site(&ports, &cert, &key);
+        upstreams(&mut site, upstream_ports[0], upstream_ports);
+        std::fs::write(d.join("nginx.conf"), render_main(d, &site)).expect("write nginx.conf");
+        let nginx = start_nginx(nginx, d, &ports);
+        Front {
+            nginx,
+            base: format!("https://127.0.0.1:{https}"),
+            root_pem: ck.cert.pem(),
+            _dir: dir,
+        }
+    }
+
+    pub(crate) fn client(&self) -> crate::helpers::Client {
+        crate::helpers::Client::with_root(&self.base, &self.root_pem)
     }
 }
 

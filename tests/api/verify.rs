@@ -503,8 +503,8 @@ async fn nginx_deployment_passes() {
         ("listen [::]:443 ssl http2;", String::new()),
         ("listen [::]:80;", String::new()),
         (
-            "server 127.0.0.1:8000;",
-            format!("server 127.0.0.1:{upstream};"),
+            "server 127.0.0.1:8000 ",
+            format!("server 127.0.0.1:{upstream} "),
         ),
         (
             "/etc/letsencrypt/live/platform.edu/fullchain.pem",

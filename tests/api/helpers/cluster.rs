@@ -51,6 +51,34 @@ impl Cluster {
         }
     }
 
+    /// Replaces instance `i` as a rolling restart does (docs/deploy.md "Rolling restarts"):
+    /// SIGTERM to it, and, as soon as it has stopped listening, a new instance with the same
+    /// configuration on the same port, while the old one drains. Returns the old one's exit
+    /// status and how long it took to exit after the signal.
+    pub async fn restart(&mut self, i: usize) -> (std::process::ExitStatus, Duration) {
+        let port = self.nodes[i].port();
+        let env: Vec<(String, String)> = self.nodes[i]
+            .env
+            .iter()
+            .filter(|(k, _)| k != "BIND" && k != "DATABASE_URL")
+            .cloned()
+            .collect();
+        let since = Instant::now();
+        self.nodes[i].signal_term();
+        self.nodes[i].wait_event("shutdown_requested").await;
+        let bind = format!("127.0.0.1:{port}");
+        let mut all: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.push(("BIND", bind.as_str()));
+        let new = Server::start_on(self.db.share(), &all).await;
+        let mut old = std::mem::replace(&mut self.nodes[i], new);
+        let status = old
+            .exited_within(Duration::from_secs(35))
+            .await
+            .expect("the old instance exits within DRAIN_TIMEOUT");
+        (status, since.elapsed())
+    }
+
     /// A client of instance `i` holding `c`'s cookies (the same browser, another instance).
     pub fn on(&self, i: usize, c: &Client) -> Client {
         let mut other = self.nodes[i].client();

@@ -215,6 +215,37 @@ impl Server {
         self.child.wait().expect("wait")
     }
 
+    /// Sends SIGTERM and returns at once.
+    pub fn signal_term(&self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+    }
+
+    /// The exit status once the process has exited, polled without blocking the runtime;
+    /// `None` if it is still running after `limit`.
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .expect("the server's port")
+    }
+
     /// Everything the server has logged so far (one JSON object per line).
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()

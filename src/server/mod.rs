@@ -6,8 +6,11 @@
 //! clients are cut off; the same timer closes an idle HTTP/1.1 keep-alive connection),
 //! HTTP/2 connections are pinged and dropped when the peer is gone, a TLS handshake gets
 //! 10 s, and every request is answered within 30 s
-//! (`http::stack::REQUEST_TIMEOUT`). On SIGTERM the listeners stop accepting and in-flight
-//! requests get up to `DRAIN_TIMEOUT` to finish.
+//! (`http::stack::REQUEST_TIMEOUT`). On SIGTERM the listeners refuse new connections, every
+//! answer closes its connection, and the connections get up to `DRAIN_TIMEOUT` to end
+//! (`shutdown`: the order that loses no request behind a proxy).
+
+mod shutdown;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -47,8 +50,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 
 async fn prepare_database(state: &AppState) -> anyhow::Result<()> {
     let config = &state.config;
+    let status = state.db.status().await?;
+    if !status.newer.is_empty() {
+        // Expand/contract (migrations/README.md): the schema still serves this binary.
+        tracing::warn!(
+            event = "database_newer",
+            versions = ?status.newer,
+            message = "the database has migrations this binary does not know: upgrade it",
+        );
+    }
     if config.env == Env::Production {
-        let pending = state.db.pending().await?;
+        let pending = status.pending;
         if !pending.is_empty() {
             anyhow::bail!(
                 "{} database migration(s) pending ({}): run `gleh migrate` first",
@@ -159,6 +171,8 @@ fn load_tls(config: &Config) -> anyhow::Result<Option<RustlsConfig>> {
 /// Where the listeners ended up, and the main one's task.
 struct Listening {
     main: JoinHandle<std::io::Result<()>>,
+    /// Copies of the listening sockets, for `shutdown::drain`.
+    sockets: Vec<std::net::TcpListener>,
     addr: SocketAddr,
     redirect_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
@@ -175,10 +189,14 @@ async fn listen(
     let config = &state.config;
     let listener = bind(&config.bind)?;
     let addr = listener.local_addr()?;
+    let mut sockets = vec![listener.try_clone()?];
     let redirect_listener = match &config.http_redirect_bind {
         Some(a) => Some(bind(a)?),
         None => None,
     };
+    if let Some(l) = &redirect_listener {
+        sockets.push(l.try_clone()?);
+    }
     let metrics_addr = match (&config.metrics_bind, metrics) {
         (Some(bind), Some(m)) => Some(metrics::serve(bind, m).await?),
         _ => None,
@@ -213,6 +231,7 @@ async fn listen(
     };
     Ok(Listening {
         main,
+        sockets,
         addr,
         redirect_addr,
         metrics_addr,
@@ -271,7 +290,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         event = "shutdown_requested",
         in_flight_connections = handle.connection_count()
     );
-    handle.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    shutdown::drain(&handle, &up.sockets, state.config.header_timeout).await;
     let _ = up.main.await;
     janitor.abort();
     poller.abort();
