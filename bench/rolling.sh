@@ -105,9 +105,6 @@ for i in $(seq 1 8); do
 done
 cat >"$WORK/mix.lua" <<LUA
 local users = {$users_lua}
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) codes = {} ; n = 0 end
 request = function()
   n = n + 1
   local u = users[n % #users + 1]
@@ -117,14 +114,7 @@ request = function()
   return wrk.format("POST", "/api/profile", {["Cookie"] = u.c, ["X-CSRFToken"] = u.t,
     ["Content-Type"] = "application/json"}, '{"about_me":"rolling, request ' .. n .. '"}')
 end
-function response(status, headers, body) codes[status] = (codes[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local all = {}
-  for _, t in ipairs(threads) do
-    for k, v in pairs(t:get("codes")) do all[k] = (all[k] or 0) + v end
-  end
-  for k, v in pairs(all) do io.write(string.format("STATUS %d %d\n", k, v)) end
-end
+dofile("$ROOT/bench/wrk_tally.lua")
 LUA
 
 log "$db: wrk -t2 -c64 -d${DUR}s through nginx; each of 3 instances restarted in turn"

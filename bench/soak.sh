@@ -41,19 +41,9 @@ if [[ "${SOAK_SKIP_BUILD:-0}" != 1 ]]; then cargo build --release --locked --bin
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wrk script: a request generator over the users' sessions, tallying statuses.
-lua_common='
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) codes = {} ; n = 0 end
-function response(status, headers, body) codes[status] = (codes[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local all = {}
-  for _, t in ipairs(threads) do
-    for k, v in pairs(t:get("codes")) do all[k] = (all[k] or 0) + v end
-  end
-  for k, v in pairs(all) do io.write(string.format("STATUS %d %d\n", k, v)) end
-end'
+# wrk scripts: a request generator over the users' sessions; bench/wrk_tally.lua tallies
+# the statuses.
+lua_common="dofile(\"$ROOT/bench/wrk_tally.lua\")"
 
 run_one() { # run_one NAME DATABASE_URL
     local name=$1 url=$2 port base i cookie token users_lua="" names="" uids pid peak=0 rss

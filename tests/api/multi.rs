@@ -18,9 +18,9 @@ use crate::avatar::{fetch, png};
 use crate::both_backends;
 use crate::helpers::{
     Backend, Client, Cluster, PW, Part, Relay, Resp, Server, TestDb, logged_in, multipart,
-    multipart_type, postgres_available, refused_within_a_second, tool,
+    multipart_type, postgres_available, refused_within_a_second,
 };
-use crate::nginx::{Front, PROXY_IP};
+use crate::nginx::cluster_behind_nginx;
 
 const PW2: &str = "another-horse-battery-2";
 
@@ -419,18 +419,10 @@ async fn an_uploaded_course_launches_on_another(backend: Backend) {
 /// instance's access log) and keep working; a logout through nginx ends the session on
 /// both within the cache's bound.
 async fn through_nginx_with_two_upstreams(backend: Backend) {
-    let Some(nginx) = tool("nginx", "the multi-instance nginx test") else {
+    let Some((k, front)) = cluster_behind_nginx(backend, 2, "the multi-instance nginx test").await
+    else {
         return;
     };
-    let k = Cluster::start(
-        backend,
-        2,
-        &[("TRUSTED_PROXIES", &format!("{PROXY_IP}/32"))],
-    )
-    .await;
-    k.nodes[0].create_user("alice", PW);
-    let ports: Vec<u16> = k.nodes.iter().map(Server::port).collect();
-    let front = Front::start(&nginx, &ports);
     let client = || front.client();
 
     // Which instance answered, by the answer's request id in the access logs.

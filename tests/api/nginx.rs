@@ -168,6 +168,27 @@ impl Drop for Nginx {
     }
 }
 
+/// `n` instances on one fresh database (`Cluster::start`, with nginx's address as the
+/// trusted proxy) and the user `alice` (password `PW`), behind the shipped nginx file;
+/// `None` (the test skipped) where nginx is missing outside CI.
+pub(crate) async fn cluster_behind_nginx(
+    backend: Backend,
+    n: usize,
+    what: &str,
+) -> Option<(crate::helpers::Cluster, Front)> {
+    let nginx = tool("nginx", what)?;
+    let k = crate::helpers::Cluster::start(
+        backend,
+        n,
+        &[("TRUSTED_PROXIES", &format!("{PROXY_IP}/32"))],
+    )
+    .await;
+    k.nodes[0].create_user("alice", PW);
+    let ports: Vec<u16> = k.nodes.iter().map(Server::port).collect();
+    let front = Front::start(&nginx, &ports);
+    Some((k, front))
+}
+
 /// The shipped nginx file in front of several instances on loopback ports (one `server`
 /// line each), with a fresh self-signed certificate; `client` talks to it over https.
 pub(crate) struct Front {

@@ -19,8 +19,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Cluster, PW, Server, TestDb, logged_in, run, tool};
-use crate::nginx::{Front, PROXY_IP};
+use crate::helpers::{Backend, PW, Server, TestDb, logged_in, run};
+use crate::nginx::cluster_behind_nginx;
 
 both_backends!(
     sigterm_finishes_what_it_started_and_refuses_the_rest,
@@ -169,18 +169,10 @@ async fn sigterm_finishes_what_it_started_and_refuses_the_rest(backend: Backend)
 /// their profile without pause while each of three instances in turn gets SIGTERM and a
 /// replacement starts on its port: no request fails, every answer is a 2xx.
 async fn a_rolling_restart_through_nginx_fails_no_request(backend: Backend) {
-    let Some(nginx) = tool("nginx", "the rolling-restart test") else {
+    let Some((mut k, front)) = cluster_behind_nginx(backend, 3, "the rolling-restart test").await
+    else {
         return;
     };
-    let mut k = Cluster::start(
-        backend,
-        3,
-        &[("TRUSTED_PROXIES", &format!("{PROXY_IP}/32"))],
-    )
-    .await;
-    k.nodes[0].create_user("alice", PW);
-    let ports: Vec<u16> = k.nodes.iter().map(Server::port).collect();
-    let front = Front::start(&nginx, &ports);
 
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicUsize::new(0));
