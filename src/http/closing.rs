@@ -17,7 +17,7 @@ pub fn begin() {
 }
 
 /// Whether `begin` has been called.
-pub fn active() -> bool {
+fn active() -> bool {
     CLOSING.load(Ordering::Relaxed)
 }
 

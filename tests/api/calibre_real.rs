@@ -343,11 +343,7 @@ async fn real_calibre_web_library_and_single_sign_on() {
     let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
     std::fs::write(&cert, ck.cert.pem()).expect("write cert");
     std::fs::write(&key, ck.signing_key.serialize_pem()).expect("write key");
-    let upstream = s
-        .addr
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .expect("gleh's port");
+    let upstream = s.port();
     let ports = Ports {
         https,
         http,

@@ -416,11 +416,7 @@ async fn seed_checks_pass_through_nginx_with_deploy_conf() {
     )
     .await;
     server.create_user("test_user", PW);
-    let upstream = server
-        .addr
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .expect("gleh's port");
+    let upstream = server.port();
     let ports = Ports {
         https,
         http,

@@ -208,10 +208,7 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        self.signal_term();
         self.child.wait().expect("wait")
     }
 
