@@ -2,7 +2,7 @@
 # Instructions per request, counted by valgrind's callgrind: repeatable where wall-clock
 # req/s on a shared 2-CPU machine is not (docs/performance.md, "The house").
 #
-#   bash bench/callgrind.sh [BIN] [session|content|profile] [N]   (CALLGRIND_TOP=K: the top K functions)
+#   bash bench/callgrind.sh [BIN] [session|health|content|profile] [N]   (CALLGRIND_TOP=K: the top K functions)
 #
 # Starts BIN (default target/release/gleh) under callgrind on a fresh SQLite database in a
 # temporary directory, logs in a benchmark user, warms up with 50 requests, zeroes the
@@ -39,11 +39,12 @@ COOKIE=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
     grep -i '^set-cookie' | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//')
 case "$KIND" in
     session) TARGET=$URL/api/check_session ;;
+    health) TARGET=$URL/health ;;
     content) TARGET=$URL/api/content ;;
     profile) TARGET=$URL/api/profile ;;
-    *) echo "usage: bash bench/callgrind.sh [BIN] [session|content|profile] [N]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/callgrind.sh [BIN] [session|health|content|profile] [N]" >&2; exit 2 ;;
 esac
-if [[ "$KIND" != session ]]; then
+if [[ "$KIND" != session && "$KIND" != health ]]; then
     # A status and a note on every course, as an active learner has: the profile lists them
     # and the signed-in catalog splices them in.
     TOKEN=$(curl -s -H "Cookie: $COOKIE" "$URL/csrf-token" | sed 's/.*"csrf_token":"\([^"]*\)".*/\1/')
@@ -59,6 +60,8 @@ fi
 requests() { for _ in $(seq "$1"); do printf 'url = "%s"\noutput = /dev/null\n' "$TARGET"; done; }
 requests 50 >"$D/warm.cfg"
 requests "$N" >"$D/run.cfg"
+# /health as a monitor asks it: without a cookie.
+[[ "$KIND" == health ]] && COOKIE=none=1
 curl -s -H "Cookie: $COOKIE" -K "$D/warm.cfg"
 callgrind_control -z "$PID" >/dev/null 2>&1
 curl -s -H "Cookie: $COOKIE" -K "$D/run.cfg"
@@ -70,6 +73,8 @@ for f in "$D"/cg.out.*; do
     total=$((total + ${v:-0}))
 done
 echo "$(basename "$BIN") $KIND: $((total / N)) instructions per request (N=$N)"
+# CALLGRIND_OUT=DIR: keep the profiles there (for callgrind_annotate).
+if [[ -n "${CALLGRIND_OUT:-}" ]]; then mkdir -p "$CALLGRIND_OUT" && cp "$D"/cg.out.* "$CALLGRIND_OUT"/; fi
 # CALLGRIND_TOP=K: also the K functions with the most inclusive instructions.
 if [[ -n "${CALLGRIND_TOP:-}" ]]; then
     callgrind_annotate --inclusive=${CALLGRIND_INCLUSIVE:-yes} "$D"/cg.out.* 2>/dev/null | grep -v '^-' | sed -n "1,$((CALLGRIND_TOP + 25))p" | tail -n "$CALLGRIND_TOP"

@@ -22,6 +22,7 @@ use tracing_subscriber::{
 
 use crate::config::LogFormat;
 
+pub mod access;
 #[cfg(test)]
 pub(crate) mod capture;
 mod file;
@@ -96,6 +97,12 @@ pub fn init(format: LogFormat, log_dir: Option<&Path>) -> anyhow::Result<()> {
         (app, access)
     });
     let to_files = files.is_some();
+    // JSON access lines skip tracing's formatting (`access`).
+    match (&files, format) {
+        (Some((_, access)), _) => access::install_file(access.clone()),
+        (None, LogFormat::Json) => access::install_stderr(),
+        (None, LogFormat::Pretty) => {}
+    }
     // With LOG_DIR, access lines go to access.log only.
     let stderr = std::io::stderr.with_filter(move |m: &Metadata<'_>| !(to_files && is_access(m)));
     let files = files.map(|(app, access)| {

@@ -4,7 +4,7 @@
 //! the session through the `MaybeUser`/`CurrentUser` extractors.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -184,14 +184,23 @@ async fn check_unsafe(
     }
 }
 
-/// The middleware: session, then method, then (for unsafe methods) origin and token, then
-/// the one place "password change required" is enforced.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The innermost step of `http::stack`: session, then method, then (for unsafe methods)
+/// origin and token, then the one place "password change required" is enforced; `next` is
+/// the route.
+pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
     let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
         return ApiError::internal("request context missing").into_response();
     };
     let now = now();
-    let (session, clear_cookie) = match load_session(&state, &ctx, req.headers(), now).await {
+    // The lookup and the checks of unsafe methods are boxed: their futures (the database's)
+    // are large, and every request without a cookie, or with a safe method, would
+    // otherwise carry and move them (docs/performance.md "Hot paths").
+    let loaded = if req.headers().contains_key(header::COOKIE) {
+        Box::pin(load_session(state, &ctx, req.headers(), now)).await
+    } else {
+        Ok((None, false))
+    };
+    let (session, clear_cookie) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return e.into_response(),
     };
@@ -201,7 +210,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let mut req = req;
     if is_unsafe(req.method()) {
-        req = match check_unsafe(&state, &ctx, session.as_ref(), req, now).await {
+        req = match Box::pin(check_unsafe(state, &ctx, session.as_ref(), req, now)).await {
             Ok(req) => req,
             Err(refused) => return refused,
         };

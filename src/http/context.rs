@@ -2,7 +2,10 @@
 //! which scheme, and the id that ties the response, the access line and every log event
 //! of the request together (docs/design.md "Logs and metrics").
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -12,13 +15,45 @@ use ipnet::IpNet;
 
 use super::ApiError;
 
-/// Per-request facts every handler and log line may need.
+/// Per-request facts every handler and log line may need; cloned by reference (the
+/// stack, the guard and handlers each hold it).
 #[derive(Clone, Debug)]
-pub struct Ctx {
+pub struct Ctx(Arc<Facts>);
+
+#[derive(Debug)]
+pub struct Facts {
     pub request_id: String,
     pub ip: IpAddr,
+    /// `ip` as text, written once for the span and the access line.
+    pub ip_text: String,
     pub https: bool,
     pub user_agent: String,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        &self.0
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `ip` as text: the common IPv4 case without `core::fmt`'s padding machinery.
+fn ip_text(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(itoa::Buffer::new().format(octet));
+            }
+            out
+        }
+        IpAddr::V6(_) => ip.to_string(),
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -32,14 +67,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
-/// Marker put on requests that arrived over direct TLS (see `http::stack`).
-#[derive(Clone, Copy)]
-pub struct DirectTls;
-
 impl Ctx {
     /// A fresh context for `parts`: a new random request id, the client IP and scheme
-    /// as seen through `trusted` proxies.
-    pub(super) fn new(parts: &Parts, trusted: &[IpNet]) -> Ctx {
+    /// as seen through `trusted` proxies; `direct_tls` when this process terminates TLS
+    /// itself (every request then came over https).
+    pub(super) fn new(parts: &Parts, trusted: &[IpNet], direct_tls: bool) -> Ctx {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -47,18 +79,32 @@ impl Ctx {
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let mut id = [0u8; 12];
         rand::fill(&mut id[..]);
-        Ctx {
-            request_id: hex::encode(id),
-            ip: client_ip(peer, &parts.headers, trusted),
-            https: parts.extensions.get::<DirectTls>().is_some()
-                || forwarded_https(peer, &parts.headers, trusted),
+        let mut hex = [0u8; 24];
+        for (i, b) in id.iter().enumerate() {
+            hex[2 * i] = HEX[usize::from(b >> 4)];
+            hex[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        let ip = client_ip(peer, &parts.headers, trusted);
+        Ctx(Arc::new(Facts {
+            // ASCII hex digits only.
+            request_id: String::from_utf8_lossy(&hex).into_owned(),
+            ip,
+            ip_text: ip_text(ip),
+            https: direct_tls || forwarded_https(peer, &parts.headers, trusted),
+            // At most 200 characters (a string of at most 200 bytes is copied whole).
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(200).collect())
+                .map(|s| {
+                    if s.len() <= 200 {
+                        s.to_string()
+                    } else {
+                        s.chars().take(200).collect()
+                    }
+                })
                 .unwrap_or_default(),
-        }
+        }))
     }
 }
 

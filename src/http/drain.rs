@@ -31,8 +31,6 @@ use axum::{
     body::{Body, Bytes, HttpBody},
     extract::Request,
     http::header,
-    middleware::Next,
-    response::Response,
 };
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt as _;
@@ -46,18 +44,17 @@ pub const MAX_TIME: Duration = Duration::from_secs(10);
 /// Longest wait for the client's next frame while discarding.
 pub const IDLE: Duration = Duration::from_secs(5);
 
-/// The middleware (outermost in `http::stack::apply`): a request whose body is not over
-/// yet gets a `Lent` body; anything else passes untouched.
-pub async fn early_answers(req: Request, next: Next) -> Response {
+/// The first step of `http::stack`: a request whose body is not over yet gets a `Lent`
+/// body; anything else passes untouched.
+pub fn early_answers(req: Request) -> Request {
     if req.body().is_end_stream() {
-        return next.run(req).await;
+        return req;
     }
     let expects_continue = req
         .headers()
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    next.run(req.map(|body| Body::new(Lent::new(body, expects_continue))))
-        .await
+    req.map(|body| Body::new(Lent::new(body, expects_continue)))
 }
 
 /// The request body as the inner layers see it. `body` is `None` once it has ended or

@@ -4,18 +4,20 @@
 //! request in the metrics and writes its access line (docs/design.md "Logs and metrics");
 //! while the instance shuts down, it makes every answer its connection's last (`closing`).
 
-use std::{cell::RefCell, time::Instant};
+use std::{cell::RefCell, future::Future, time::Instant};
 
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{MatchedPath, Request},
     http::{HeaderName, HeaderValue, Method, request::Parts},
-    middleware::Next,
     response::Response,
 };
 use tracing::Instrument as _;
 
 use super::{Ctx, closing, security_headers};
-use crate::{logging::ACCESS_TARGET, state::AppState};
+use crate::{
+    logging::{ACCESS_TARGET, access},
+    state::AppState,
+};
 
 tokio::task_local! {
     /// The causes of the internal errors built while serving the current request.
@@ -41,11 +43,19 @@ fn matched_route(parts: &Parts) -> Option<MatchedPath> {
     parts.extensions.get::<MatchedPath>().cloned()
 }
 
-/// See the module comment; `http::stack` places it outermost.
-pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// See the module comment; `http::stack` runs it first (after lending the body), with
+/// `inner` the rest of the stack.
+pub async fn frame<F>(state: &AppState, req: Request, inner: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
-    let ctx = Ctx::new(&parts, &state.config.trusted_proxies);
+    let ctx = Ctx::new(
+        &parts,
+        &state.config.trusted_proxies,
+        state.config.tls.is_some(),
+    );
     let matched = matched_route(&parts);
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     // ERROR level, so the span (and the request id on every event) stays whatever
@@ -54,18 +64,18 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
         "request",
         request_id = ctx.request_id.as_str(),
         route,
-        ip = %ctx.ip,
+        ip = ctx.ip_text.as_str(),
     );
     // The access line's fields, only when that line will be written.
     let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO)
-        .then(|| (parts.method.clone(), parts.uri.path().to_string()));
+        .then(|| (parts.method.clone(), parts.uri.clone()));
     parts.extensions.insert(ctx.clone());
     let version = parts.version;
     let conn = parts.extensions.remove::<axum_server::ConnectionShutdown>();
     let req = Request::from_parts(parts, body);
 
     let served = async {
-        let res = next.run(req).await;
+        let res = inner(req).await;
         (res, INTERNAL.try_with(RefCell::take).unwrap_or_default())
     };
     let (mut res, causes) = INTERNAL
@@ -88,8 +98,8 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
     if crate::metrics::enabled() {
         crate::metrics::request(route, status, started.elapsed().as_secs_f64());
     }
-    if let Some((method, path)) = access {
-        access_line(&ctx, &method, &path, status, started);
+    if let Some((method, uri)) = access {
+        access_line(&ctx, &method, uri.path(), status, started);
     }
     res
 }
@@ -97,6 +107,17 @@ pub async fn frame(State(state): State<AppState>, req: Request, next: Next) -> R
 /// One line per request, outside the request span: its fields are exactly these.
 fn access_line(ctx: &Ctx, method: &Method, path: &str, status: u16, started: Instant) {
     let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    let line = access::Line {
+        request_id: &ctx.request_id,
+        method: method.as_str(),
+        path,
+        status,
+        latency_ms,
+        ip: &ctx.ip_text,
+    };
+    if access::write(&line) {
+        return;
+    }
     tracing::info!(
         target: ACCESS_TARGET,
         event = "request",

@@ -17,7 +17,7 @@ pub mod stack;
 pub mod streamed;
 mod unavailable;
 
-pub use context::{Ctx, DirectTls};
+pub use context::Ctx;
 pub use error::{ApiError, ApiResult};
 pub use extract::{JsonObject, is_json_content_type, read_body, wants_html};
 pub use response::{html, json, json_bytes, json_response};

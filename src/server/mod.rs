@@ -295,6 +295,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     janitor.abort();
     poller.abort();
     tracing::info!(event = "stopped");
+    crate::logging::access::flush();
     Ok(())
 }
 

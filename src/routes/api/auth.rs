@@ -16,7 +16,7 @@ use super::openapi::{ErrorBody, JsonIn, MessageBody};
 use crate::{
     auth::{self, MaybeUser, account, rate_limit, session},
     http::{
-        ApiError, ApiResult, Ctx, JsonObject, json,
+        ApiError, ApiResult, Ctx, JsonObject, json, json_response,
         rejection::{FromJson, JsonBody},
     },
     state::AppState,
@@ -219,12 +219,31 @@ pub(crate) async fn logout(
         (status = 401, description = "`{\"is_authenticated\": false}`", body = SessionState),
     ))]
 pub(crate) async fn check_session(MaybeUser(s): MaybeUser) -> Response {
+    /// `SessionState` as it is written (keys in the order `json!` sorted them).
+    #[derive(serde::Serialize)]
+    struct Live<'a> {
+        is_authenticated: bool,
+        password_change_required: bool,
+        user: LiveUser<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct LiveUser<'a> {
+        id: i64,
+        is_admin: bool,
+        username: &'a str,
+    }
     match s {
-        Some(s) => json(
+        Some(s) => json_response(
             StatusCode::OK,
-            json!({"is_authenticated": true, "user": {
-                "id": s.user.id, "username": s.user.username, "is_admin": s.user.is_admin},
-                "password_change_required": s.password_change_required}),
+            &Live {
+                is_authenticated: true,
+                password_change_required: s.password_change_required,
+                user: LiveUser {
+                    id: s.user.id,
+                    is_admin: s.user.is_admin,
+                    username: &s.user.username,
+                },
+            },
         ),
         None => json(StatusCode::UNAUTHORIZED, json!({"is_authenticated": false})),
     }
