@@ -3,8 +3,9 @@
 #
 # Measures, for SQLite (always) and PostgreSQL (when `pg_isready -h 127.0.0.1 -p 5432`
 # succeeds), against a release build of `gleh serve`:
-#   - hello-world axum baseline (examples/bench_hello.rs) vs GET /api/content (50 courses)
-#     and GET /api/check_session (wrk, 64 connections, 2 threads)
+#   - hello-world axum baseline (examples/bench_hello.rs) vs GET /health, GET /api/content
+#     (50 courses) and GET /api/check_session (wrk, 64 connections, 2 threads), with their
+#     p99; gleh runs in production mode with LOG_DIR (an access line per request)
 #   - raw Argon2id verification rate (examples/argon2_rate.rs) vs POST /api/login (200s only)
 #   - GET /health p99 (4 connections) while 64 connections flood POST /api/login
 #   - start-to-ready (log ready_ms and spawn-to-/health wall time), idle RSS, peak RSS
